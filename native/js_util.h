@@ -1,0 +1,25 @@
+// Shared helpers of the N-API glue (js_*.cc only): argument checks with
+// "expected X for Y, received Z" messages, and core Status -> JS error with a
+// stable `code` ("ERR_VS_" + symbol).
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+#include "batch.h"
+#include "status.h"
+
+namespace vs::js {
+
+[[noreturn]] void throw_status(Napi::Env env, Status st, const std::string& context);
+[[noreturn]] void throw_type(Napi::Env env, const std::string& what, const Napi::Value& got);
+
+// The batch behind an ArrayBuffer argument, validated.
+Batch batch_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+uint32_t u32_arg(const Napi::CallbackInfo& info, size_t index, const char* name);
+
+// Registration hooks, one per js_*.cc file; js_addon.cc calls them all.
+void register_batch(Napi::Env env, Napi::Object exports);
+void register_drop_reasons(Napi::Env env, Napi::Object exports);
+
+}  // namespace vs::js
