@@ -29,14 +29,12 @@ export class CaptureError extends Error {
   }
 }
 
+/** Prefixes of the codes whose message is written for the user (printed without a stack). */
+const USER_FACING_PREFIXES = ['ERR_VS_', 'ERR_CAPTURE_', 'ERR_USAGE', 'ERR_TOPOLOGY_'];
+
 /** True for errors that carry a stable `code` and a message meant for the user. */
 export function isUserFacingError(err: unknown): err is Error & { code: string } {
-  return (
-    err instanceof Error &&
-    typeof (err as { code?: unknown }).code === 'string' &&
-    ((err as { code: string }).code.startsWith('ERR_VS_') ||
-      err instanceof CaptureError ||
-      (err as { code: string }).code.startsWith('ERR_CAPTURE_') ||
-      (err as { code: string }).code.startsWith('ERR_USAGE'))
-  );
+  if (!(err instanceof Error)) return false;
+  const code: unknown = (err as Error & { code?: unknown }).code;
+  return typeof code === 'string' && USER_FACING_PREFIXES.some((p) => code.startsWith(p));
 }
