@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { isUserFacingError } from '../errors.js';
+import { registerInspect } from './inspect.js';
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Userspace virtual switch and vRouter dataplane simulator')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerInspect(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -24,7 +24,12 @@ export interface TsharkFrame {
   protocols: string[];
   /** Protocol elements in PDML document order, with their checksum verdicts. */
   layers: TsharkLayer[];
+  /** Messages of expert infos of severity Error other than checksum ones (malformed, protocol). */
+  errors: string[];
 }
+
+const EXPERT_SEVERITY_ERROR = '8388608';
+const EXPERT_GROUP_CHECKSUM = '16777216';
 
 const CHECKSUMMED = new Set(['ip', 'tcp', 'udp', 'icmp', 'icmpv6', 'gre']);
 
@@ -58,11 +63,13 @@ export function tsharkDecode(file: string, extra: string[] = []): TsharkFrame[] 
   });
   const frames: TsharkFrame[] = [];
   let frame: TsharkFrame | undefined;
+  let expert = { message: '', severity: '' };
   const protoRe = /<proto name="([^"]+)"/;
   const fieldRe = /<field name="([^"]+)"[^>]*?\sshow="([^"]*)"/;
   for (const line of pdml.split('\n')) {
     if (line.startsWith('<packet>')) {
-      frame = { number: frames.length + 1, protocols: [], layers: [] };
+      frame = { number: frames.length + 1, protocols: [], layers: [], errors: [] };
+      expert = { message: '', severity: '' };
       frames.push(frame);
       continue;
     }
@@ -75,7 +82,13 @@ export function tsharkDecode(file: string, extra: string[] = []): TsharkFrame[] 
     const f = fieldRe.exec(line);
     if (!f) continue;
     const [, name, show] = f;
-    if (name === 'frame.protocols') {
+    if (name === '_ws.expert.message') {
+      expert = { message: unescape(show), severity: '' };
+    } else if (name === '_ws.expert.severity') {
+      expert.severity = show;
+    } else if (name === '_ws.expert.group') {
+      if (expert.severity === EXPERT_SEVERITY_ERROR && show !== EXPERT_GROUP_CHECKSUM) frame.errors.push(expert.message);
+    } else if (name === 'frame.protocols') {
       frame.protocols = unescape(show).split(':');
     } else if (name.endsWith('.checksum.status')) {
       const proto = name.slice(0, -'.checksum.status'.length);

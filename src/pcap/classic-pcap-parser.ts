@@ -1,0 +1,145 @@
+/**
+ * Classic pcap (libpcap savefile) parser: magic a1b2c3d4 (microsecond
+ * timestamps) or a1b23c4d (nanosecond), in either byte order, version 2.x.
+ *
+ *   global header (24 bytes): magic, version major/minor (u16), thiszone,
+ *     sigfigs, snaplen, linktype (low 26 bits; FCS info in the top bits)
+ *   per packet (16 bytes):    ts_sec, ts_usec|ts_nsec, caplen, wire length,
+ *                             then caplen bytes
+ *
+ * Why not the pcap-parser package: it only knows the microsecond magic (a
+ * nanosecond file is an "unknown magic number"), accepts any version whose
+ * minor is 4 (its check is `major != 2 && minor != 4`), reads the stream in
+ * flowing mode with no back-pressure (a slow consumer buffers the whole
+ * file), ends silently on a truncated record, trusts caplen (a corrupt length
+ * buffers the rest of the file) and reports no offsets. Wrapping it would
+ * leave nothing of it on the path that matters, so this parser is ours; the
+ * tests use pcap-parser as an independent decoder of microsecond files.
+ *
+ * Timestamps: tv_usec values >= 1e6 (seen in files from broken writers) are
+ * carried into the seconds; tshark prints them unnormalised ("1.1500000000").
+ */
+import { CaptureError } from '../errors.js';
+import { ByteSource, u16, u32 } from './byte-source.js';
+import { CaptureCode } from './capture-codes.js';
+import type { CaptureParser } from './capture-parser.js';
+import type { CaptureInterface, CaptureRecord } from './capture-types.js';
+import { caplenProblem } from './caplen-policy.js';
+import { canonicalLinkType, unsupportedLinkTypeDetail } from './link-types.js';
+
+export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
+export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
+const GLOBAL_HEADER = 24;
+const RECORD_HEADER = 16;
+
+export class ClassicPcapParser implements CaptureParser {
+  readonly interfaces: CaptureInterface[];
+  private index = 0;
+
+  private constructor(
+    private readonly src: ByteSource,
+    private readonly path: string,
+    private readonly le: boolean,
+    private readonly nsecPerUnit: number,
+    private readonly iface: CaptureInterface,
+  ) {
+    this.interfaces = [iface];
+  }
+
+  /** Reads and checks the global header; the source must be at offset 0 with the magic recognised as classic pcap. */
+  static async open(src: ByteSource, path: string): Promise<ClassicPcapParser> {
+    const got = await src.ensure(GLOBAL_HEADER);
+    if (got < GLOBAL_HEADER)
+      throw new CaptureError(CaptureCode.TRUNCATED, path, 0, 0, `file ends after ${got} bytes, inside the ${GLOBAL_HEADER}-byte pcap global header`);
+    const h = src.take(GLOBAL_HEADER);
+    const le = u32(h, 0, true) === PCAP_MAGIC_USEC || u32(h, 0, true) === PCAP_MAGIC_NSEC;
+    const magic = u32(h, 0, le);
+    const nano = magic === PCAP_MAGIC_NSEC;
+    const major = u16(h, 4, le);
+    const minor = u16(h, 6, le);
+    // libpcap refuses major < 2 ("archaic") and anything it does not know; 2.x minors (2.2, 2.3, 2.4) are read alike.
+    if (major !== 2) throw new CaptureError(CaptureCode.VERSION, path, 0, 0, `pcap version ${major}.${minor} is not supported (expected 2.x)`);
+    const snaplen = u32(h, 16, le);
+    const fileLinkType = u32(h, 20, le) & 0x03ffffff; // LT_LINKTYPE(): the top bits carry FCS information
+    const linkType = canonicalLinkType(fileLinkType);
+    if (linkType === undefined) throw new CaptureError(CaptureCode.LINKTYPE, path, 0, 0, unsupportedLinkTypeDetail(fileLinkType));
+    const iface: CaptureInterface = {
+      id: 0,
+      section: 0,
+      localId: 0,
+      linkType,
+      fileLinkType,
+      snaplen,
+      tsResolution: { base: 10, exponent: nano ? 9 : 6 },
+      tsOffset: 0n,
+    };
+    return new ClassicPcapParser(src, path, le, nano ? 1 : 1000, iface);
+  }
+
+  nextBuffered(): CaptureRecord | undefined {
+    const src = this.src;
+    if (src.available < RECORD_HEADER) return undefined;
+    const caplen = this.checkedCaplen(src.offset, src.peek(RECORD_HEADER));
+    return src.available < RECORD_HEADER + caplen ? undefined : this.record();
+  }
+
+  async next(): Promise<CaptureRecord | null> {
+    const src = this.src;
+    const at = src.offset;
+    if (src.available < RECORD_HEADER) {
+      const got = await src.ensure(RECORD_HEADER);
+      if (got === 0) return null;
+      if (got < RECORD_HEADER)
+        throw this.error(CaptureCode.TRUNCATED, at, `file ends ${got} bytes into a ${RECORD_HEADER}-byte packet record header`);
+    }
+    const caplen = this.checkedCaplen(at, src.peek(RECORD_HEADER));
+    const need = RECORD_HEADER + caplen;
+    if (src.available < need) {
+      const got = await src.ensure(need);
+      if (got < need)
+        throw this.error(CaptureCode.TRUNCATED, at, `file ends ${got - RECORD_HEADER} bytes into a packet of captured length ${caplen}`);
+    }
+    return this.record();
+  }
+
+  /** The record header's caplen, once it passed the caplen policy. */
+  private checkedCaplen(at: number, h: Uint8Array): number {
+    const caplen = u32(h, 8, this.le);
+    const problem = caplenProblem(caplen, u32(h, 12, this.le), this.iface.snaplen);
+    if (problem !== undefined) throw this.error(CaptureCode.CAPLEN, at, problem);
+    return caplen;
+  }
+
+  /** Consumes a checked, fully buffered record. */
+  private record(): CaptureRecord {
+    const src = this.src;
+    const at = src.offset;
+    const le = this.le;
+    const h = src.take(RECORD_HEADER);
+    let tsSec = u32(h, 0, le);
+    let frac = u32(h, 4, le);
+    const caplen = u32(h, 8, le);
+    const wireLength = u32(h, 12, le);
+    const data = src.take(caplen);
+    const perSec = this.nsecPerUnit === 1 ? 1e9 : 1e6;
+    if (frac >= perSec) {
+      tsSec += Math.floor(frac / perSec);
+      frac %= perSec;
+    }
+    return {
+      index: this.index++,
+      interfaceId: 0,
+      linkType: this.iface.linkType,
+      tsSec,
+      tsNsec: frac * this.nsecPerUnit,
+      caplen,
+      wireLength,
+      data,
+      byteOffset: at,
+    };
+  }
+
+  private error(code: string, at: number, detail: string): CaptureError {
+    return new CaptureError(code, this.path, at, this.index, detail);
+  }
+}

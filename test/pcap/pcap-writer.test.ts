@@ -1,0 +1,137 @@
+/**
+ * PcapWriter: nanosecond classic pcap that tshark reads back unchanged, the
+ * header bytes as the format defines them, temp-name-then-rename, abort,
+ * batches with dropped packets, bounded buffering.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { PacketBatch } from '../../src/datapath/batch.js';
+import { LinkType, PcapWriter, openCapture, type CaptureRecord } from '../../src/pcap/index.js';
+import { udpFrame } from './fixtures/capture-builder.js';
+import { epochString, tsharkFrames } from './fixtures/tshark.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vs-writer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function readAll(path: string): Promise<CaptureRecord[]> {
+  const out: CaptureRecord[] = [];
+  for await (const r of (await openCapture(path)).records()) out.push(r);
+  return out;
+}
+
+describe('PcapWriter', () => {
+  it('writes the nanosecond pcap header: magic a1b23c4d, 2.4, snaplen, link type', async () => {
+    const p = join(dir, 'header.pcap');
+    const w = await PcapWriter.create(p, { linkType: LinkType.LINUX_SLL2, snaplen: 1000 });
+    await w.close();
+    const b = readFileSync(p);
+    // Little-endian fields: magic 0xa1b23c4d -> 4d 3c b2 a1; version 2 4; zone 0; sigfigs 0; 1000 = e8 03; 276 = 14 01.
+    expect([...b]).toEqual([0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xe8, 0x03, 0, 0, 0x14, 0x01, 0, 0]);
+  });
+
+  it('round-trips through tshark: count, lengths, nanosecond timestamps', async () => {
+    const p = join(dir, 'roundtrip.pcap');
+    const w = await PcapWriter.create(p, { snaplen: 1600 });
+    const packets: [Uint8Array, number, number, number | undefined][] = [
+      [udpFrame(60), 1_700_000_000, 1, undefined],
+      [udpFrame(1514), 1_700_000_000, 999_999_999, undefined],
+      [udpFrame(100), 0xffffffff, 123_456_789, 9000], // captured 100 of 9000
+      [udpFrame(2000), 5, 0, undefined], // cut to the 1600-byte snaplen, wire length 2000
+    ];
+    for (const [d, s, ns, wl] of packets) await w.write(d, s, ns, wl);
+    expect(w.count).toBe(4);
+    await w.close();
+    const stderr = execFileSync('tshark', ['-r', p], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(stderr).not.toMatch(/tshark:/);
+    const expected = [
+      { epoch: '1700000000.000000001', capLen: 60, len: 60 },
+      { epoch: '1700000000.999999999', capLen: 1514, len: 1514 },
+      { epoch: '4294967295.123456789', capLen: 100, len: 9000 },
+      { epoch: '5.000000000', capLen: 1600, len: 2000 },
+    ];
+    expect(tsharkFrames(p).map(({ epoch, capLen, len }) => ({ epoch, capLen, len }))).toEqual(expected);
+    const recs = await readAll(p);
+    expect(recs.map((r) => ({ epoch: epochString(r.tsSec, r.tsNsec), capLen: r.caplen, len: r.wireLength }))).toEqual(expected);
+    expect(recs[3].data).toEqual(packets[3][0].subarray(0, 1600));
+  });
+
+  it('writes under a temporary name in the same directory and renames on close', async () => {
+    const sub = mkdtempSync(join(dir, 'tmpname-'));
+    const p = join(sub, 'out.pcap');
+    writeFileSync(p, 'previous contents');
+    const w = await PcapWriter.create(p);
+    await w.write(udpFrame(60), 1, 2);
+    expect(w.tempPath.startsWith(sub)).toBe(true);
+    expect(existsSync(w.tempPath)).toBe(true);
+    expect(readFileSync(p, 'utf8')).toBe('previous contents'); // untouched until close
+    await w.close();
+    expect(existsSync(w.tempPath)).toBe(false);
+    expect(readdirSync(sub)).toEqual(['out.pcap']);
+    expect((await readAll(p)).length).toBe(1);
+  });
+
+  it('abort() removes the temporary file and leaves no output', async () => {
+    const sub = mkdtempSync(join(dir, 'abort-'));
+    const p = join(sub, 'out.pcap');
+    const w = await PcapWriter.create(p, { bufferSize: 64 });
+    for (let i = 0; i < 10; i++) await w.write(udpFrame(60), i, 0); // some already flushed
+    await w.abort();
+    expect(readdirSync(sub)).toEqual([]);
+    await w.abort(); // idempotent
+    expect(() => w.write(udpFrame(60), 1, 0)).toThrow(expect.objectContaining({ code: 'ERR_CAPTURE_WRITE' }));
+  });
+
+  it('writeBatch skips dropped packets and keeps timestamps and wire lengths', async () => {
+    const batch = PacketBatch.create({ capacity: 4, dataSize: 8192 });
+    batch.append(udpFrame(60, 1), { tsSec: 10, tsNsec: 1, wireLength: 60 });
+    batch.append(udpFrame(70, 2), { tsSec: 11, tsNsec: 2, wireLength: 70 });
+    batch.append(udpFrame(80, 3), { tsSec: 12, tsNsec: 3, wireLength: 1000 });
+    batch.drop[1] = 1; // dropped: not written
+    const p = join(dir, 'batch.pcap');
+    const w = await PcapWriter.create(p);
+    await w.writeBatch(batch);
+    await w.close();
+    const recs = await readAll(p);
+    expect(recs.map((r) => [r.tsSec, r.tsNsec, r.caplen, r.wireLength, r.data[60]])).toEqual([
+      [10, 1, 60, 60, undefined],
+      [12, 3, 80, 1000, 3],
+    ]);
+  });
+
+  it('keeps order and content with a tiny buffer and packets larger than it', async () => {
+    const p = join(dir, 'small-buffer.pcap');
+    const w = await PcapWriter.create(p, { bufferSize: 100 });
+    const sizes = Array.from({ length: 200 }, (_, i) => 42 + ((i * 37) % 300));
+    for (let i = 0; i < sizes.length; i++) await w.write(udpFrame(sizes[i], i & 0xff), i, i);
+    await w.close();
+    const recs = await readAll(p);
+    expect(recs.map((r) => r.caplen)).toEqual(sizes);
+    recs.forEach((r, i) => expect(r.data).toEqual(udpFrame(sizes[i], i & 0xff)));
+    expect(tsharkFrames(p).length).toBe(200);
+  });
+
+  it('validates its arguments', async () => {
+    const w = await PcapWriter.create(join(dir, 'args.pcap'));
+    expect(() => w.write(udpFrame(60), -1, 0)).toThrow(RangeError);
+    expect(() => w.write(udpFrame(60), 1, 1e9)).toThrow(RangeError);
+    expect(() => w.write(udpFrame(60), 1, 0, 59)).toThrow(RangeError);
+    await w.abort();
+    await expect(PcapWriter.create(join(dir, 'x.pcap'), { snaplen: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it('reports an unwritable destination as ERR_CAPTURE_WRITE', async () => {
+    await expect(PcapWriter.create(join(dir, 'no-such-dir', 'out.pcap'))).rejects.toMatchObject({ code: 'ERR_CAPTURE_WRITE' });
+  });
+
+  it('refuses use after close', async () => {
+    const w = await PcapWriter.create(join(dir, 'closed.pcap'));
+    await w.close();
+    expect(() => w.write(udpFrame(60), 1, 0)).toThrow(expect.objectContaining({ code: 'ERR_CAPTURE_WRITE' }));
+    await expect(w.close()).rejects.toMatchObject({ code: 'ERR_CAPTURE_WRITE' });
+  });
+});
