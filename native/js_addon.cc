@@ -8,6 +8,10 @@ namespace {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   vs::js::register_batch(env, exports);
   vs::js::register_drop_reasons(env, exports);
+  vs::js::register_parse(env, exports);
+  vs::js::register_tunnel(env, exports);
+  vs::js::register_datapath(env, exports);
+  vs::js::register_offload(env, exports);
   return exports;
 }
 

@@ -21,5 +21,9 @@ uint32_t u32_arg(const Napi::CallbackInfo& info, size_t index, const char* name)
 // Registration hooks, one per js_*.cc file; js_addon.cc calls them all.
 void register_batch(Napi::Env env, Napi::Object exports);
 void register_drop_reasons(Napi::Env env, Napi::Object exports);
+void register_parse(Napi::Env env, Napi::Object exports);
+void register_tunnel(Napi::Env env, Napi::Object exports);
+void register_datapath(Napi::Env env, Napi::Object exports);
+void register_offload(Napi::Env env, Napi::Object exports);
 
 }  // namespace vs::js

@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 
 import { isUserFacingError } from '../errors.js';
+import { registerDecap } from './decap.js';
+import { registerEncap } from './encap.js';
 import { registerInspect } from './inspect.js';
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
@@ -16,6 +18,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInspect(program);
+  registerEncap(program);
+  registerDecap(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -76,6 +76,13 @@ export class PacketBatch {
   readonly csumOffset: Uint16Array;
   private readonly header: DataView;
   private readonly columnViews: Map<ColumnName, Uint32Array | Uint16Array>;
+  /** The header as 32-bit words (count and data_used are read per append). */
+  private readonly headerWords: Uint32Array;
+  /** Columns by element size, and the layer-offset ones, for append's per-packet reset. */
+  private readonly wideColumns: Uint32Array[];
+  private readonly narrowColumns: Uint16Array[];
+  private readonly layerColumns: Uint16Array[];
+  private readonly keyWords: Uint32Array;
 
   private constructor(buffer: ArrayBuffer) {
     this.buffer = buffer;
@@ -121,6 +128,11 @@ export class PacketBatch {
     this.gsoSize = u16('GSO_SIZE');
     this.csumStart = u16('CSUM_START');
     this.csumOffset = u16('CSUM_OFFSET');
+    this.headerWords = new Uint32Array(buffer, 0, BATCH_HEADER_SIZE / 4);
+    this.wideColumns = this.layout.columns.filter((c) => c.elementSize === 4).map((c) => u32(c.name));
+    this.narrowColumns = this.layout.columns.filter((c) => c.elementSize === 2).map((c) => u16(c.name));
+    this.layerColumns = LAYER_COLUMNS.map(u16);
+    this.keyWords = new Uint32Array(buffer, this.layout.keyOffset, (this.capacity * FLOW_KEY_SIZE) / 4);
     this.keys = new Uint8Array(buffer, this.layout.keyOffset, this.capacity * FLOW_KEY_SIZE);
     this.data = new Uint8Array(buffer, this.layout.dataOffset, this.dataSize);
   }
@@ -168,11 +180,11 @@ export class PacketBatch {
   }
 
   get count(): number {
-    return this.header.getUint32(HEADER.count, true);
+    return this.headerWords[HEADER.count / 4];
   }
 
   get dataUsed(): number {
-    return this.header.getUint32(HEADER.dataUsed, true);
+    return this.headerWords[HEADER.dataUsed / 4];
   }
 
   /** Forgets every packet (the buffer is reused). */
@@ -202,9 +214,18 @@ export class PacketBatch {
       return false;
     }
     const off = start + this.headroom;
-    this.data.set(bytes, off);
-    for (const view of this.columnViews.values()) view[i] = 0;
-    this.keys.fill(0, i * FLOW_KEY_SIZE, (i + 1) * FLOW_KEY_SIZE);
+    const data = this.data;
+    if (bytes.length <= 128) {
+      for (let k = 0; k < bytes.length; k++) data[off + k] = bytes[k];
+    } else {
+      data.set(bytes, off);
+    }
+    const wide = this.wideColumns;
+    for (let c = 0; c < wide.length; c++) wide[c][i] = 0;
+    const narrow = this.narrowColumns;
+    for (let c = 0; c < narrow.length; c++) narrow[c][i] = 0;
+    const keyWords = this.keyWords;
+    for (let w = (i * FLOW_KEY_SIZE) / 4, end = w + FLOW_KEY_SIZE / 4; w < end; w++) keyWords[w] = 0;
     this.offset[i] = off;
     this.length[i] = bytes.length;
     this.wireLength[i] = meta.wireLength ?? bytes.length;
@@ -214,9 +235,10 @@ export class PacketBatch {
     this.tsSec[i] = meta.tsSec ?? 0;
     this.tsNsec[i] = meta.tsNsec ?? 0;
     this.inPort[i] = meta.inPort ?? 0;
-    for (const name of LAYER_COLUMNS) this.column(name)[i] = ABSENT;
-    this.header.setUint32(HEADER.dataUsed, end, true);
-    this.header.setUint32(HEADER.count, i + 1, true);
+    const layers = this.layerColumns;
+    for (let c = 0; c < layers.length; c++) layers[c][i] = ABSENT;
+    this.headerWords[HEADER.dataUsed / 4] = end;
+    this.headerWords[HEADER.count / 4] = i + 1;
     return true;
   }
 

@@ -23,11 +23,184 @@ export interface NativeBatchLayout {
   columns: { name: string; offset: number; elementSize: number }[];
 }
 
+/** Options of the native parser: UDP destination ports per tunnel kind (at most 8 each). */
+export interface NativeParserOptions {
+  vxlanPorts?: number[];
+  genevePorts?: number[];
+  mplsUdpPorts?: number[];
+}
+
+/** A native parser (native/parse.h). */
+export interface NativeParser {
+  /** Parses every packet of the batch: layer columns, flags, drop reason, flow key. */
+  parse(buffer: ArrayBuffer, linkType: number): void;
+  /**
+   * Parses too, and returns each packet's layers: packet i owns records
+   * [2*index[i], 2*index[i+1]); word 0 = proto | depth<<8 | csum<<16 | quoted<<24, word 1 = offset.
+   */
+  describe(buffer: ArrayBuffer, linkType: number): { records: Uint32Array; index: Uint32Array };
+}
+
+/** Options of a native datapath (native/datapath.h). */
+export interface NativeDatapathOptions {
+  /** pcap link type of the packets (default 1, Ethernet). */
+  linkType?: number;
+  /** false: every packet is an upcall (--no-cache). Default true. */
+  cache?: boolean;
+  /** Megaflow limit (default 65536). */
+  maxFlows?: number;
+  /** Exact-match cache entries, a power of two; 0 disables it (default 8192). */
+  emcEntries?: number;
+  /** Headers of the flow hash written to COL_HASH: 0 outer (default), 1 inner. */
+  rssLayer?: number;
+}
+
+/** Result of classify()/process(): misses in input order; ticket 0 when already executed. */
+export interface NativeClassifyResult {
+  ticket: number;
+  misses: Uint32Array;
+  /** process() only, when nothing missed: as NativeExecuteResult. */
+  next?: number;
+  origin?: Uint32Array;
+  cookies?: Uint32Array;
+}
+
+export interface NativeExecuteResult {
+  /** First input packet not executed (== count when done). */
+  next: number;
+  /** Input index of each output packet appended. */
+  origin: Uint32Array;
+  /** userspace() cookies, in execution order. */
+  cookies: Uint32Array;
+}
+
+/** Counters of a native datapath; `drops` is indexed by DropReason. */
+export interface NativeDatapathStats {
+  packets: number;
+  batches: number;
+  upcalls: number;
+  executed: number;
+  outputs: number;
+  userspace: number;
+  dropped: number;
+  cycles: number;
+  emcHits: number;
+  megaflowHits: number;
+  misses: number;
+  subtableLookups: number;
+  installs: number;
+  replaced: number;
+  evictions: number;
+  flushes: number;
+  staleInstalls: number;
+  flows: number;
+  subtables: number;
+  version: number;
+  drops: number[];
+}
+
+export interface NativeFlowDump {
+  key: Uint8Array;
+  mask: Uint8Array;
+  actions: Uint8Array;
+  packets: number;
+  bytes: number;
+  id: number;
+}
+
+/** One datapath instance: parse, flow cache, action executor. */
+export interface NativeDatapath {
+  classify(batch: ArrayBuffer): NativeClassifyResult;
+  execute(
+    ticket: number,
+    batch: ArrayBuffer,
+    out: ArrayBuffer,
+    start: number,
+    answerIndex: Uint32Array,
+    answerOffsets: Uint32Array,
+    answerBytes: Uint8Array,
+  ): NativeExecuteResult;
+  process(batch: ArrayBuffer, out: ArrayBuffer): NativeClassifyResult;
+  install(keys: Uint8Array, masks: Uint8Array, offsets: Uint32Array, programs: Uint8Array, version: number): number;
+  setVersion(version: number): void;
+  flush(): void;
+  dropTicket(ticket: number): void;
+  stats(): NativeDatapathStats;
+  clearStats(): void;
+  dumpFlows(): NativeFlowDump[];
+}
+
 /** Functions the addon exports. Each js_*.cc file adds its own. */
 export interface NativeAddon {
   batchLayout(capacity: number, dataSize: number): NativeBatchLayout;
   initBatch(buffer: ArrayBuffer, capacity: number, dataSize: number, headroom: number, tailroom: number): void;
   dropReasons(): [string, string][];
+  /** native/js_parse.cc: the packet parser (src/packet/parse.ts wraps it). */
+  Parser: new (options?: NativeParserOptions) => NativeParser;
+  /** native/js_tunnel.cc: encapsulates with 128-byte templates; states = IPv4 ID counters, select = template per packet. */
+  tunnelEncap(batch: ArrayBuffer, templates: Uint8Array, states: Uint16Array, select: Uint16Array | null): number;
+  /** Decapsulates with a serialized receiver; meta gets 64 bytes of TunnelMeta per packet. */
+  tunnelDecap(batch: ArrayBuffer, receiver: Uint8Array, meta: Uint8Array | null): number;
+  tunnelTemplateCheck(templates: Uint8Array): void;
+  tunnelReceiverCheck(receiver: Uint8Array): void;
+  /** Benchmark roofline: push_head + memcpy of `header` into every packet. */
+  tunnelRoofline(batch: ArrayBuffer, header: Uint8Array): number;
+  /** native/js_datapath.cc: writes COL_HASH (Toeplitz, Microsoft key); layer 0 outer (flow key), 1 inner headers. */
+  rssHashBatch(batch: ArrayBuffer, layer?: number): void;
+  /** Toeplitz hash of `input` with `key` (key.length >= input.length + 4). */
+  toeplitzHash(key: Uint8Array, input: Uint8Array): number;
+  /** True when the native validator accepts the action program. */
+  validateActions(program: Uint8Array): boolean;
+  /** Runs a program on packet `index` of `batch`, appending outputs to `out`. */
+  executeActions(batch: ArrayBuffer, index: number, program: Uint8Array, out: ArrayBuffer): { outputs: number; drop: number; cookies: Uint32Array };
+  /** Copies each packet into shards[table[hash % 128]]; index[s] = input index of each copy. */
+  shardBatch(batch: ArrayBuffer, table: Uint8Array, shards: ArrayBuffer[]): { index: Uint32Array[]; invalid: Uint32Array };
+  Datapath: new (options?: NativeDatapathOptions) => NativeDatapath;
+  /** native/js_offload.cc (src/offload/native-offload.ts wraps these): virtio_net_hdr -> columns. */
+  applyVnetHdr(batch: ArrayBuffer, index: number, hdr: Uint8Array): void;
+  /** Completes NEEDS_CSUM packets; zeroFold 0 = 0xFFFF, 1 = 0x0000; engine 1 = bad-hw-csum fault. */
+  csumComplete(batch: ArrayBuffer, zeroFold: number, engine: number): number;
+  gsoBatch(input: ArrayBuffer, output: ArrayBuffer, options: NativeGsoOptions): { consumed: number; outputFull: boolean };
+  gsoPacket(input: ArrayBuffer, index: number, output: ArrayBuffer, options: NativeGsoOptions): { drop: number; segments: number };
+  mtuCheck(batch: ArrayBuffer, index: number, ipMtu: number, frameLimit: number): { verdict: number; ipLength: number };
+  ipv4Fragment(input: ArrayBuffer, index: number, mtu: number, output: ArrayBuffer): { drop: number; fragments: number };
+  icmpErrorAllowed(batch: ArrayBuffer, index: number): boolean;
+  icmpFragNeeded(input: ArrayBuffer, index: number, mtu: number, options: NativeIcmpOptions, output: ArrayBuffer): void;
+  icmpv6PacketTooBig(input: ArrayBuffer, index: number, mtu: number, options: NativeIcmpOptions, output: ArrayBuffer): void;
+  Reassembler: new (limits?: { maxDatagrams?: number; maxBytes?: number; timeoutNs?: number }) => NativeReassembler;
+}
+
+/** Options of gsoBatch/gsoPacket (native/gso_segment.h GsoOptions). */
+export interface NativeGsoOptions {
+  profile?: number;
+  partialCsum?: boolean;
+  fixedId?: boolean;
+  gsoSize?: number;
+}
+
+/** Options of the ICMP error builders (native/icmp_error.h IcmpErrorOptions). */
+export interface NativeIcmpOptions {
+  srcMac?: Uint8Array;
+  srcIp?: Uint8Array;
+  ttl?: number;
+  tos?: number;
+  df?: boolean;
+  ipId?: number;
+  flowLabel?: number;
+  maxLength?: number;
+}
+
+/** native/reassembly.h Reassembler. */
+export interface NativeReassembler {
+  feed(input: ArrayBuffer, index: number, nowNs: number, output: ArrayBuffer): {
+    drop: number;
+    droppedFragments: number;
+    held: boolean;
+    emitted: boolean;
+  };
+  expire(nowNs: number): { fragments: number; bytes: number }[];
+  datagrams(): number;
+  bytes(): number;
 }
 
 /** The repository root: the nearest folder above this file with our package.json. */

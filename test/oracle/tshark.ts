@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 
 /** tshark's `*.checksum.status` values. */
-export const TSHARK_STATUS = { 0: 'bad', 1: 'good', 2: 'unverified', 3: 'absent' } as const;
+export const TSHARK_STATUS = { 0: 'bad', 1: 'good', 2: 'unverified', 3: 'absent', 4: 'illegal' } as const;
 
 export interface TsharkLayer {
   /** tshark's protocol name (`ip`, `ipv6.fraghdr`, `pwethcw`, ...). */

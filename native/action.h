@@ -1,0 +1,114 @@
+// Datapath action programs: the compact, versioned encoding the slow path
+// (src/datapath/actions.ts compiles it) hands to the fast path, and the
+// executor that runs one on a packet.
+//
+// Program (numbers little-endian, addresses and MACs in wire order):
+//   u8 version (kActionVersion) | u8 reserved (0) | u16 action count
+//   then `count` actions, each: u8 op | u8 reserved (0) | u16 arg length | args
+// Ops and their arguments (append only; values are part of the TS contract):
+//   OUTPUT       u32 port                      emit a copy of the packet to port
+//   PUSH_VLAN    u16 tpid, u16 tci             new outer tag (tci: pcp<<13|vid)
+//   POP_VLAN     -                             remove the outer tag (no-op if none)
+//   SET_ETH_SRC  6 bytes / SET_ETH_DST 6 bytes
+//   SET_IPV4_SRC 4 / SET_IPV4_DST 4            + IPv4 header and L4 checksum updates
+//   SET_IPV6_SRC 16 / SET_IPV6_DST 16          + L4 checksum updates (TCP, UDP, ICMPv6)
+//   SET_TP_SRC   u8 proto, u8 0, u16 port      TCP/UDP port when the L4 is `proto`
+//   SET_TP_DST   u8 proto, u8 0, u16 port
+//   SET_TTL      u8 ttl                        IPv4 TTL (+ checksum) or IPv6 hop limit
+//   SET_DSCP     u8 dscp                       DSCP bits of TOS / traffic class, ECN kept
+//   CLONE        a nested program              run it on a copy; the packet goes on unchanged
+//   DROP         u16 DropReason                stop; the packet is dropped for that reason
+//   USERSPACE    u32 cookie                    report the packet to the slow path (explain)
+//   TNL_PUSH     u32 tunnel port, TunnelTemplate (128 bytes)   encapsulate (tunnel_types.h)
+// Checksum updates follow RFC 1624; a UDP checksum of 0 (none) stays 0 and a
+// computed 0 is written 0xFFFF; a partial checksum (FLAG_L4_CSUM_PARTIAL or
+// FLAG_NEEDS_CSUM) holds the pseudo-header sum and is updated as one.
+//
+// Does not (yet): tunnel pop + recirculation, GSO / fragmentation / MTU checks
+// (their opcodes are added with their implementation, never as stubs).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "action_tnl.h"
+#include "batch.h"
+#include "bytes.h"
+#include "status.h"
+
+namespace vs {
+
+constexpr uint8_t kActionVersion = 1;
+constexpr uint32_t kMaxCloneDepth = 4;     // nested clone() levels a program may use
+constexpr uint32_t kMaxActionCount = 1024;  // actions per program (any level)
+
+#define VS_ACTION_OPS(X) \
+  X(OUTPUT, 1)           \
+  X(PUSH_VLAN, 2)        \
+  X(POP_VLAN, 3)         \
+  X(SET_ETH_SRC, 4)      \
+  X(SET_ETH_DST, 5)      \
+  X(SET_IPV4_SRC, 6)     \
+  X(SET_IPV4_DST, 7)     \
+  X(SET_IPV6_SRC, 8)     \
+  X(SET_IPV6_DST, 9)     \
+  X(SET_TP_SRC, 10)      \
+  X(SET_TP_DST, 11)      \
+  X(SET_TTL, 12)         \
+  X(SET_DSCP, 13)        \
+  X(CLONE, 14)           \
+  X(DROP, 15)            \
+  X(USERSPACE, 16)       \
+  X(TNL_PUSH, 17)
+
+enum class ActionOp : uint8_t {
+#define X(name, value) name = value,
+  VS_ACTION_OPS(X)
+#undef X
+};
+
+// Checks a whole program: version, reserved bytes, count, every length, the
+// argument size of each op, nested clones (depth <= kMaxCloneDepth), drop
+// reasons in range and tunnel templates (tunnel_template_load). The executor
+// runs only programs that passed.
+Status action_program_validate(ByteView prog);
+
+// What executing one program on one packet did.
+struct ExecResult {
+  uint32_t outputs = 0;   // packets appended to the output batch
+  uint16_t drop = 0;      // DropReason when outputs == 0 (drop() or NO_OUTPUT_ACTION), else 0
+  uint32_t userspace = 0; // userspace() actions executed
+  uint32_t last_cookie = 0;
+};
+
+// Runs programs on packets. Owns a scratch batch for the working copy (and
+// clone copies) of the packet, so the input batch is never modified.
+class ActionExecutor {
+ public:
+  ActionExecutor();
+  ActionExecutor(const ActionExecutor&) = delete;
+  ActionExecutor& operator=(const ActionExecutor&) = delete;
+
+  // Executes validated `prog` on packet i of `in`. Every OUTPUT appends the
+  // packet as it is at that point to `out` (in action order) with NEXT = port
+  // and the input's timestamps, IN_PORT, HASH, FLAGS and layer columns.
+  // Returns OUTPUT_FULL when `out` has no room: `out` is then exactly as before
+  // the call (count and data area rolled back). BAD_BATCH for an invalid
+  // input packet. `userspace` (optional) collects the cookies of USERSPACE.
+  Status execute(const Batch& in, uint32_t i, ByteView prog, const Batch& out, ExecResult* res,
+                 std::vector<uint32_t>* userspace = nullptr);
+
+  // Copies packet i of `src` (bytes, columns, flow key) to the end of `dst`
+  // with dst's headroom/tailroom; returns its index via *index.
+  static Status copy_packet(const Batch& src, uint32_t i, const Batch& dst, uint32_t* index);
+
+ private:
+  Status run(ByteView prog, uint32_t w, uint32_t depth, const Batch& out, ExecResult* res,
+             std::vector<uint32_t>* userspace, bool* stop);
+
+  std::vector<uint64_t> scratch_mem_;
+  Batch scratch_;
+  TunnelPushState tunnels_;
+};
+
+}  // namespace vs

@@ -1,0 +1,123 @@
+#include "datapath.h"
+
+#include <chrono>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+namespace vs {
+
+uint64_t datapath_cycles() {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+#endif
+}
+
+Datapath::Datapath(const DatapathConfig& config) : config_(config), cache_(config.cache) {}
+
+void Datapath::count_drop(uint16_t reason) {
+  stats_.dropped++;
+  if (reason < kDropReasonCount) stats_.drops[reason]++;
+}
+
+Status Datapath::classify(const Batch& in, std::vector<uint32_t>* misses, uint32_t* ticket) {
+  uint64_t t0 = datapath_cycles();
+  Status st = parse_batch(in, config_.link_type, config_.parse);
+  if (st != Status::OK) return st;
+  rss_hash_batch(in, config_.rss_layer);
+  cache_.tick();
+  uint32_t n = in.count();
+  Pending p;
+  p.count = n;
+  p.flows.resize(n);
+  p.answer.assign(n, -1);
+  const uint16_t* drop = in.u16(COL_DROP);
+  for (uint32_t i = 0; i < n; i++) {
+    if (drop[i] != 0) continue;
+    if (!config_.cache_enabled) {
+      misses->push_back(i);
+      continue;
+    }
+    CacheLevel level;
+    p.flows[i] = cache_.lookup_ref(*in.key(i), &level);
+    if (!p.flows[i]) misses->push_back(i);
+  }
+  stats_.packets += n;
+  stats_.batches++;
+  stats_.upcalls += misses->size();
+  *ticket = next_ticket_++;
+  if (next_ticket_ == 0) next_ticket_ = 1;
+  pending_[*ticket] = std::move(p);
+  stats_.cycles += datapath_cycles() - t0;
+  return Status::OK;
+}
+
+Status Datapath::execute(uint32_t ticket, const Batch& in, const Batch& out, uint32_t start, const Answers& answers,
+                         uint32_t* next, std::vector<uint32_t>* origin, std::vector<uint32_t>* cookies) {
+  uint64_t t0 = datapath_cycles();
+  auto it = pending_.find(ticket);
+  if (it == pending_.end()) return Status::BAD_ARGUMENT;
+  Pending& p = it->second;
+  if (p.count != in.count() || start > p.count) return Status::BAD_ARGUMENT;
+  for (uint32_t k = 0; k < answers.count; k++) {
+    uint32_t i = answers.index[k];
+    if (i >= p.count || answers.offsets[k] > answers.offsets[k + 1]) return Status::BAD_ARGUMENT;
+    p.answer[i] = int32_t(k);
+  }
+  uint16_t* drop = in.u16(COL_DROP);
+  uint32_t i = start;
+  for (; i < p.count; i++) {
+    if (drop[i] != 0) {
+      count_drop(drop[i]);
+      continue;
+    }
+    ByteView prog;
+    Megaflow* f = p.flows[i].get();
+    if (f) {
+      prog = ByteView(f->actions.data(), f->actions.size());
+    } else if (p.answer[i] >= 0) {
+      uint32_t k = uint32_t(p.answer[i]);
+      prog = ByteView(answers.bytes + answers.offsets[k], answers.offsets[k + 1] - answers.offsets[k]);
+      if (action_program_validate(prog) != Status::OK) {
+        drop[i] = uint16_t(DropReason::BAD_ACTION_PROGRAM);
+        count_drop(drop[i]);
+        continue;
+      }
+    } else {
+      drop[i] = uint16_t(DropReason::UPCALL_FAILED);
+      count_drop(drop[i]);
+      continue;
+    }
+    uint32_t before = out.count();
+    ExecResult res;
+    Status st = exec_.execute(in, i, prog, out, &res, cookies);
+    if (st == Status::OUTPUT_FULL) break;  // the caller continues at *next with another batch
+    if (st != Status::OK) {
+      drop[i] = uint16_t(DropReason::TRUNCATED_CAPTURE);
+      count_drop(drop[i]);
+      continue;
+    }
+    for (uint32_t j = before; j < out.count(); j++) origin->push_back(i);
+    stats_.executed++;
+    stats_.outputs += res.outputs;
+    stats_.userspace += res.userspace;
+    if (f) {
+      f->packets++;
+      f->bytes += in.u32(COL_LENGTH)[i];
+    }
+    if (res.drop != 0) {
+      drop[i] = res.drop;
+      count_drop(res.drop);
+    }
+  }
+  *next = i;
+  if (i >= p.count) pending_.erase(it);
+  stats_.cycles += datapath_cycles() - t0;
+  return Status::OK;
+}
+
+}  // namespace vs

@@ -1,0 +1,112 @@
+// One datapath instance (one per PMD per modelled host): parse -> flow key ->
+// flow cache (EMC, megaflow) -> execute the flow's action program. Packets
+// that miss are returned to the caller as upcalls; the caller (the slow path,
+// on the main thread) answers each with an action program and usually
+// installs a megaflow, then asks this datapath to execute the whole batch.
+//
+// The two-step shape (classify, then execute) keeps outputs in input order:
+// a batch's hits and its upcalled packets come out interleaved exactly as
+// they came in, and the slow path translates upcalls in input order before
+// any of the batch's outputs exist.
+//
+// classify() also writes COL_HASH (rss.h, the same value the receive side
+// used to pick the PMD), so flow hashes (tunnel source ports, IP ID buckets)
+// do not depend on the number of PMDs.
+//
+// Does not: translate, own threads, or keep packets between batches.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "action.h"
+#include "batch.h"
+#include "drop_reason.h"
+#include "flow_cache.h"
+#include "parse.h"
+#include "rss.h"
+
+namespace vs {
+
+struct DatapathConfig {
+  uint32_t link_type = LINK_ETHERNET;
+  ParseOptions parse;
+  FlowCacheConfig cache;
+  bool cache_enabled = true;  // false: every live packet is an upcall (--no-cache)
+  RssLayer rss_layer = RssLayer::OUTER;  // COL_HASH written by classify (flow hash for tunnels)
+};
+
+struct DatapathStats {
+  uint64_t packets = 0;        // packets classified
+  uint64_t batches = 0;
+  uint64_t upcalls = 0;        // misses returned to the slow path
+  uint64_t executed = 0;       // packets run through an action program
+  uint64_t outputs = 0;        // packets emitted by OUTPUT actions
+  uint64_t userspace = 0;      // USERSPACE actions executed
+  uint64_t dropped = 0;        // packets with a drop reason
+  uint64_t cycles = 0;         // TSC cycles (ns where no TSC) inside classify + execute
+  uint64_t drops[kDropReasonCount] = {};
+};
+
+// Upcall answers for one execute() call: answer k is the program bytes
+// [offsets[k], offsets[k+1]) and belongs to input packet index[k].
+struct Answers {
+  const uint8_t* bytes = nullptr;
+  const uint32_t* offsets = nullptr;
+  const uint32_t* index = nullptr;
+  uint32_t count = 0;
+};
+
+class Datapath {
+ public:
+  explicit Datapath(const DatapathConfig& config);
+
+  // Parses every packet (the parser's drops stay marked in COL_DROP), looks
+  // live packets up and appends the indices of misses, in input order, to
+  // *misses. *ticket names the classified batch for execute(); tickets stay
+  // valid until their batch is fully executed or drop_ticket() is called.
+  Status classify(const Batch& in, std::vector<uint32_t>* misses, uint32_t* ticket);
+
+  // Executes packets [start, count) of a classified batch into `out`: hits
+  // with their flow's actions, misses with their answer (a miss without one
+  // is dropped as UPCALL_FAILED, an invalid answer as BAD_ACTION_PROGRAM).
+  // Drops are marked in the input's COL_DROP and counted. origin[j] receives
+  // the input index of each output appended. *next = first packet not done:
+  // count() when finished (the ticket is released), less when `out` filled up
+  // (call again with a fresh output batch and start = *next; no progress means
+  // one packet's outputs exceed the batch).
+  Status execute(uint32_t ticket, const Batch& in, const Batch& out, uint32_t start, const Answers& answers,
+                 uint32_t* next, std::vector<uint32_t>* origin, std::vector<uint32_t>* cookies);
+
+  void drop_ticket(uint32_t ticket) { pending_.erase(ticket); }
+  size_t pending_tickets() const { return pending_.size(); }
+
+  FlowCache& cache() { return cache_; }
+  const DatapathConfig& config() const { return config_; }
+  const DatapathStats& stats() const { return stats_; }
+  void clear_stats() {
+    stats_ = DatapathStats();
+    cache_.clear_stats();
+  }
+
+ private:
+  struct Pending {
+    uint32_t count = 0;
+    std::vector<MegaflowRef> flows;  // null for misses and parser drops
+    std::vector<int32_t> answer;     // per packet: index into Answers, -1 none (filled in execute)
+  };
+  void count_drop(uint16_t reason);
+
+  DatapathConfig config_;
+  FlowCache cache_;
+  ActionExecutor exec_;
+  std::unordered_map<uint32_t, Pending> pending_;
+  uint32_t next_ticket_ = 1;
+  DatapathStats stats_;
+};
+
+// A monotonic cycle counter (TSC on x86-64, nanoseconds elsewhere).
+uint64_t datapath_cycles();
+
+}  // namespace vs

@@ -1,0 +1,337 @@
+// N-API glue of the datapath engine: RSS (rssHashBatch, toeplitzHash), action
+// programs (validateActions, executeActions) and the Datapath class
+// (classify / execute / process / install / stats / dumpFlows).
+#include <cstring>
+#include <vector>
+
+#include "action.h"
+#include "datapath.h"
+#include "datapath_shard.h"
+#include "js_util.h"
+#include "rss.h"
+
+namespace vs::js {
+namespace {
+
+ByteView bytes_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = info[index];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw_type(info.Env(), std::string("a Uint8Array for ") + name, v);
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  return ByteView(a.Data(), a.ByteLength());
+}
+
+Napi::Uint32Array u32array_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = info[index];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw_type(info.Env(), std::string("a Uint32Array for ") + name, v);
+  return v.As<Napi::Uint32Array>();
+}
+
+Napi::Uint32Array to_js(Napi::Env env, const std::vector<uint32_t>& v) {
+  Napi::Uint32Array a = Napi::Uint32Array::New(env, v.size());
+  if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * 4);
+  return a;
+}
+
+Napi::Uint8Array to_js_bytes(Napi::Env env, const void* p, size_t n) {
+  Napi::Uint8Array a = Napi::Uint8Array::New(env, n);
+  if (n) std::memcpy(a.Data(), p, n);
+  return a;
+}
+
+Napi::Value rss_hash_batch_js(const Napi::CallbackInfo& info) {
+  Batch b = batch_arg(info, 0, "batch");
+  uint32_t layer = info.Length() > 1 ? u32_arg(info, 1, "layer") : 0;
+  if (layer > 1) throw_status(info.Env(), Status::BAD_ARGUMENT, "rssHashBatch layer (0 outer, 1 inner)");
+  rss_hash_batch(b, RssLayer(layer));
+  return info.Env().Undefined();
+}
+
+Napi::Value toeplitz_hash_js(const Napi::CallbackInfo& info) {
+  ByteView key = bytes_arg(info, 0, "key");
+  ByteView input = bytes_arg(info, 1, "input");
+  if (key.size() < input.size() + 4)
+    throw_status(info.Env(), Status::BAD_ARGUMENT, "toeplitzHash: the key must be 4 bytes longer than the input");
+  return Napi::Number::New(info.Env(), toeplitz_hash(key.data(), key.size(), input.data(), input.size()));
+}
+
+Napi::Value validate_actions_js(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), action_program_validate(bytes_arg(info, 0, "program")) == Status::OK);
+}
+
+ActionExecutor& shared_executor() {
+  static thread_local ActionExecutor exec;
+  return exec;
+}
+
+// executeActions(in, index, program, out) -> { outputs, drop, cookies }
+Napi::Value execute_actions_js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Batch in = batch_arg(info, 0, "in");
+  uint32_t i = u32_arg(info, 1, "index");
+  ByteView prog = bytes_arg(info, 2, "program");
+  Batch out = batch_arg(info, 3, "out");
+  if (i >= in.count()) throw_status(env, Status::BAD_ARGUMENT, "executeActions: index beyond the batch");
+  if (action_program_validate(prog) != Status::OK) throw_status(env, Status::BAD_ARGUMENT, "executeActions: invalid action program");
+  ExecResult res;
+  std::vector<uint32_t> cookies;
+  Status st = shared_executor().execute(in, i, prog, out, &res, &cookies);
+  if (st != Status::OK) throw_status(env, st, "executeActions");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("outputs", res.outputs);
+  o.Set("drop", res.drop);
+  o.Set("cookies", to_js(env, cookies));
+  return o;
+}
+
+// shardBatch(in, table: Uint8Array(128), shards: ArrayBuffer[]) -> { index: Uint32Array[], invalid: Uint32Array }
+Napi::Value shard_batch_js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Batch in = batch_arg(info, 0, "in");
+  ByteView table = bytes_arg(info, 1, "table");
+  if (table.size() != kShardTableSize) throw_status(env, Status::BAD_ARGUMENT, "shardBatch: table needs 128 entries");
+  if (!info[2].IsArray()) throw_type(env, "an array of ArrayBuffers for shards", info[2]);
+  Napi::Array arr = info[2].As<Napi::Array>();
+  std::vector<Batch> shards;
+  for (uint32_t s = 0; s < arr.Length(); s++) {
+    Napi::Value v = arr.Get(s);
+    if (!v.IsArrayBuffer()) throw_type(env, "an ArrayBuffer for shards[" + std::to_string(s) + "]", v);
+    Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
+    Batch b;
+    Status st = Batch::open(static_cast<uint8_t*>(ab.Data()), ab.ByteLength(), &b);
+    if (st != Status::OK) throw_status(env, st, "shardBatch shards[" + std::to_string(s) + "]");
+    shards.push_back(b);
+  }
+  for (uint32_t k = 0; k < kShardTableSize; k++)
+    if (table.data()[k] >= shards.size()) throw_status(env, Status::BAD_ARGUMENT, "shardBatch: table entry beyond the shards");
+  std::vector<std::vector<uint32_t>> index;
+  std::vector<uint32_t> invalid;
+  Status st = shard_batch(in, table.data(), shards.data(), uint32_t(shards.size()), &index, &invalid);
+  if (st != Status::OK) throw_status(env, st, "shardBatch");
+  Napi::Array idx = Napi::Array::New(env, index.size());
+  for (uint32_t s = 0; s < index.size(); s++) idx.Set(s, to_js(env, index[s]));
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("index", idx);
+  o.Set("invalid", to_js(env, invalid));
+  return o;
+}
+
+class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "Datapath",
+                       {
+                           InstanceMethod("classify", &DatapathWrap::classify),
+                           InstanceMethod("execute", &DatapathWrap::execute),
+                           InstanceMethod("process", &DatapathWrap::process),
+                           InstanceMethod("install", &DatapathWrap::install),
+                           InstanceMethod("setVersion", &DatapathWrap::set_version),
+                           InstanceMethod("flush", &DatapathWrap::flush),
+                           InstanceMethod("dropTicket", &DatapathWrap::drop_ticket),
+                           InstanceMethod("stats", &DatapathWrap::stats),
+                           InstanceMethod("clearStats", &DatapathWrap::clear_stats),
+                           InstanceMethod("dumpFlows", &DatapathWrap::dump_flows),
+                       });
+  }
+
+  // new Datapath({ linkType?, cache?, maxFlows?, emcEntries? })
+  explicit DatapathWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DatapathWrap>(info) {
+    Napi::Env env = info.Env();
+    DatapathConfig cfg;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      if (!info[0].IsObject()) throw_type(env, "an options object for Datapath", info[0]);
+      Napi::Object o = info[0].As<Napi::Object>();
+      auto num = [&](const char* k, uint32_t& dst) {
+        Napi::Value v = o.Get(k);
+        if (v.IsUndefined()) return;
+        if (!v.IsNumber()) throw_type(env, std::string("a number for ") + k, v);
+        dst = v.As<Napi::Number>().Uint32Value();
+      };
+      num("linkType", cfg.link_type);
+      num("maxFlows", cfg.cache.max_flows);
+      num("emcEntries", cfg.cache.emc_entries);
+      uint32_t layer = 0;
+      num("rssLayer", layer);
+      if (layer > 1) throw_status(env, Status::BAD_ARGUMENT, "Datapath rssLayer (0 outer, 1 inner)");
+      cfg.rss_layer = RssLayer(layer);
+      Napi::Value c = o.Get("cache");
+      if (!c.IsUndefined()) cfg.cache_enabled = c.ToBoolean().Value();
+      if (!link_type_supported(cfg.link_type)) throw_status(env, Status::BAD_ARGUMENT, "Datapath linkType");
+    }
+    dp_ = std::make_unique<Datapath>(cfg);
+  }
+
+ private:
+  Napi::Value classify(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Batch in = batch_arg(info, 0, "in");
+    std::vector<uint32_t> misses;
+    uint32_t ticket = 0;
+    Status st = dp_->classify(in, &misses, &ticket);
+    if (st != Status::OK) throw_status(env, st, "classify");
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ticket", ticket);
+    o.Set("misses", to_js(env, misses));
+    return o;
+  }
+
+  Napi::Object run_execute(Napi::Env env, uint32_t ticket, const Batch& in, const Batch& out, uint32_t start,
+                           const Answers& a) {
+    uint32_t next = 0;
+    std::vector<uint32_t> origin, cookies;
+    Status st = dp_->execute(ticket, in, out, start, a, &next, &origin, &cookies);
+    if (st != Status::OK) throw_status(env, st, "execute");
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("next", next);
+    o.Set("origin", to_js(env, origin));
+    o.Set("cookies", to_js(env, cookies));
+    return o;
+  }
+
+  // execute(ticket, in, out, start, answerIndex, answerOffsets, answerBytes)
+  Napi::Value execute(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t ticket = u32_arg(info, 0, "ticket");
+    Batch in = batch_arg(info, 1, "in");
+    Batch out = batch_arg(info, 2, "out");
+    uint32_t start = u32_arg(info, 3, "start");
+    Napi::Uint32Array idx = u32array_arg(info, 4, "answerIndex");
+    Napi::Uint32Array offs = u32array_arg(info, 5, "answerOffsets");
+    ByteView bytes = bytes_arg(info, 6, "answerBytes");
+    if (offs.ElementLength() != idx.ElementLength() + 1)
+      throw_status(env, Status::BAD_ARGUMENT, "execute: answerOffsets needs one more entry than answerIndex");
+    for (size_t k = 0; k < offs.ElementLength(); k++)
+      if (offs.Data()[k] > bytes.size()) throw_status(env, Status::BAD_ARGUMENT, "execute: answer offset beyond answerBytes");
+    Answers a{bytes.data(), offs.Data(), idx.Data(), uint32_t(idx.ElementLength())};
+    return run_execute(env, ticket, in, out, start, a);
+  }
+
+  // process(in, out): classify, and when nothing missed, execute everything.
+  // -> { ticket, misses, next?, origin?, cookies? } (ticket 0 when executed)
+  Napi::Value process(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Batch in = batch_arg(info, 0, "in");
+    Batch out = batch_arg(info, 1, "out");
+    std::vector<uint32_t> misses;
+    uint32_t ticket = 0;
+    Status st = dp_->classify(in, &misses, &ticket);
+    if (st != Status::OK) throw_status(env, st, "process");
+    if (!misses.empty()) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("ticket", ticket);
+      o.Set("misses", to_js(env, misses));
+      return o;
+    }
+    Napi::Object o = run_execute(env, ticket, in, out, 0, Answers());
+    o.Set("ticket", o.Get("next").As<Napi::Number>().Uint32Value() >= in.count() ? 0u : ticket);
+    o.Set("misses", Napi::Uint32Array::New(env, 0));
+    return o;
+  }
+
+  // install(keys, masks, offsets, programs, version) -> flows accepted
+  Napi::Value install(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ByteView keys = bytes_arg(info, 0, "keys");
+    ByteView masks = bytes_arg(info, 1, "masks");
+    Napi::Uint32Array offs = u32array_arg(info, 2, "offsets");
+    ByteView progs = bytes_arg(info, 3, "programs");
+    uint32_t version = u32_arg(info, 4, "version");
+    size_t n = keys.size() / sizeof(FlowKey);
+    if (keys.size() % sizeof(FlowKey) || masks.size() != keys.size() || offs.ElementLength() != n + 1)
+      throw_status(env, Status::BAD_ARGUMENT, "install: keys, masks (144 bytes each) and offsets (n + 1) disagree");
+    uint32_t installed = 0;
+    for (size_t k = 0; k < n; k++) {
+      uint32_t a = offs.Data()[k], b = offs.Data()[k + 1];
+      if (a > b || b > progs.size()) throw_status(env, Status::BAD_ARGUMENT, "install: program offsets");
+      FlowKey key, mask;
+      std::memcpy(&key, keys.data() + k * sizeof(FlowKey), sizeof key);
+      std::memcpy(&mask, masks.data() + k * sizeof(FlowKey), sizeof mask);
+      Status st = dp_->cache().install(key, mask, ByteView(progs.data() + a, b - a), version);
+      if (st != Status::OK) throw_status(env, st, "install: invalid action program for flow " + std::to_string(k));
+      installed++;
+    }
+    return Napi::Number::New(env, installed);
+  }
+
+  Napi::Value set_version(const Napi::CallbackInfo& info) {
+    dp_->cache().set_version(u32_arg(info, 0, "version"));
+    return info.Env().Undefined();
+  }
+  Napi::Value flush(const Napi::CallbackInfo& info) {
+    dp_->cache().flush();
+    return info.Env().Undefined();
+  }
+  Napi::Value drop_ticket(const Napi::CallbackInfo& info) {
+    dp_->drop_ticket(u32_arg(info, 0, "ticket"));
+    return info.Env().Undefined();
+  }
+  Napi::Value clear_stats(const Napi::CallbackInfo& info) {
+    dp_->clear_stats();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const DatapathStats& s = dp_->stats();
+    const FlowCacheStats& c = dp_->cache().stats();
+    Napi::Object o = Napi::Object::New(env);
+    auto set = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, double(v))); };
+    set("packets", s.packets);
+    set("batches", s.batches);
+    set("upcalls", s.upcalls);
+    set("executed", s.executed);
+    set("outputs", s.outputs);
+    set("userspace", s.userspace);
+    set("dropped", s.dropped);
+    set("cycles", s.cycles);
+    set("emcHits", c.emc_hits);
+    set("megaflowHits", c.megaflow_hits);
+    set("misses", c.misses);
+    set("subtableLookups", c.subtable_lookups);
+    set("installs", c.installs);
+    set("replaced", c.replaced);
+    set("evictions", c.evictions);
+    set("flushes", c.flushes);
+    set("staleInstalls", c.stale_installs);
+    set("flows", dp_->cache().flow_count());
+    set("subtables", dp_->cache().subtable_count());
+    set("version", dp_->cache().version());
+    Napi::Array drops = Napi::Array::New(env, kDropReasonCount);
+    for (uint32_t r = 0; r < kDropReasonCount; r++) drops.Set(r, Napi::Number::New(env, double(s.drops[r])));
+    o.Set("drops", drops);
+    return o;
+  }
+
+  Napi::Value dump_flows(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t n = 0;
+    dp_->cache().for_each([&](const Megaflow& f) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("key", to_js_bytes(env, &f.key, sizeof f.key));
+      o.Set("mask", to_js_bytes(env, &f.mask, sizeof f.mask));
+      o.Set("actions", to_js_bytes(env, f.actions.data(), f.actions.size()));
+      o.Set("packets", Napi::Number::New(env, double(f.packets)));
+      o.Set("bytes", Napi::Number::New(env, double(f.bytes)));
+      o.Set("id", Napi::Number::New(env, double(f.id)));
+      out.Set(n++, o);
+    });
+    return out;
+  }
+
+  std::unique_ptr<Datapath> dp_;
+};
+
+}  // namespace
+
+void register_datapath(Napi::Env env, Napi::Object exports) {
+  exports.Set("rssHashBatch", Napi::Function::New(env, rss_hash_batch_js, "rssHashBatch"));
+  exports.Set("toeplitzHash", Napi::Function::New(env, toeplitz_hash_js, "toeplitzHash"));
+  exports.Set("validateActions", Napi::Function::New(env, validate_actions_js, "validateActions"));
+  exports.Set("executeActions", Napi::Function::New(env, execute_actions_js, "executeActions"));
+  exports.Set("shardBatch", Napi::Function::New(env, shard_batch_js, "shardBatch"));
+  exports.Set("Datapath", DatapathWrap::define(env));
+}
+
+}  // namespace vs::js

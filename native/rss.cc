@@ -1,0 +1,120 @@
+#include "rss.h"
+
+#include <cstring>
+
+namespace vs {
+
+const uint8_t kMsRssKey[kRssKeySize] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+uint32_t toeplitz_hash(const uint8_t* key, size_t key_len, const uint8_t* input, size_t len) {
+  if (key_len < len + 4) return 0;
+  uint32_t result = 0;
+  uint32_t window = load_be32(key);  // the left-most 32 bits of the shifted key
+  for (size_t i = 0; i < len; i++) {
+    for (int b = 7; b >= 0; b--) {
+      if (input[i] >> b & 1) result ^= window;
+      window = window << 1 | (key[i + 4] >> b & 1);
+    }
+  }
+  return result;
+}
+
+RssHasher::RssHasher(const uint8_t* key) {
+  // table_[i][v]: the hash contribution of byte value v at input position i.
+  for (size_t i = 0; i < kRssMaxInput; i++) {
+    uint32_t window[8];
+    // Window for bit b (0 = MSB) of byte i starts at key bit 8*i + b.
+    for (int b = 0; b < 8; b++) {
+      uint64_t bits = uint64_t(load_be32(key + i)) << 8 | key[i + 4];
+      window[b] = uint32_t(bits >> (8 - b));
+    }
+    for (uint32_t v = 0; v < 256; v++) {
+      uint32_t h = 0;
+      for (int b = 0; b < 8; b++)
+        if (v & (0x80u >> b)) h ^= window[b];
+      table_[i][v] = h;
+    }
+  }
+}
+
+uint32_t RssHasher::hash(const uint8_t* input, size_t len) const {
+  if (len > kRssMaxInput) len = kRssMaxInput;
+  uint32_t h = 0;
+  for (size_t i = 0; i < len; i++) h ^= table_[i][input[i]];
+  return h;
+}
+
+namespace {
+bool has_ports(uint8_t proto) { return proto == 6 || proto == 17; }
+const uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+}  // namespace
+
+uint32_t RssHasher::hash_key(const FlowKey& k) const {
+  uint8_t in[kRssMaxInput];
+  size_t n = 0;
+  if (k.dl_type == 0x0800 && std::memcmp(k.nw_src, kMappedPrefix, 12) == 0) {
+    std::memcpy(in, k.nw_src + 12, 4);
+    std::memcpy(in + 4, k.nw_dst + 12, 4);
+    n = 8;
+  } else if (k.dl_type == 0x86dd) {
+    std::memcpy(in, k.nw_src, 16);
+    std::memcpy(in + 16, k.nw_dst, 16);
+    n = 32;
+  } else {
+    return 0;
+  }
+  if (has_ports(k.nw_proto) && !(k.nw_frag & kNwFragAny)) {
+    store_be16(in + n, k.tp_src);
+    store_be16(in + n + 2, k.tp_dst);
+    n += 4;
+  }
+  return hash(in, n);
+}
+
+uint32_t RssHasher::hash_headers(ByteView pkt, uint16_t l3, uint16_t l4) const {
+  uint8_t in[kRssMaxInput];
+  size_t n = 0;
+  uint8_t ver = 0;
+  if (l3 == kAbsent || !pkt.u8(l3, ver)) return 0;
+  uint8_t proto = 0;
+  bool fragment = false;
+  if (ver >> 4 == 4) {
+    uint16_t frag = 0;
+    if (!pkt.u8(l3 + 9, proto) || !pkt.be16(l3 + 6, frag) || !pkt.copy(l3 + 12, in, 8)) return 0;
+    fragment = (frag & 0x3fff) != 0;  // MF or a non-zero offset
+    n = 8;
+  } else if (ver >> 4 == 6) {
+    if (!pkt.u8(l3 + 6, proto) || !pkt.copy(l3 + 8, in, 32)) return 0;
+    n = 32;
+  } else {
+    return 0;
+  }
+  if (has_ports(proto) && !fragment && l4 != kAbsent && pkt.copy(l4, in + n, 4)) n += 4;
+  return hash(in, n);
+}
+
+const RssHasher& ms_rss_hasher() {
+  static const RssHasher hasher(kMsRssKey);
+  return hasher;
+}
+
+void rss_hash_batch(const Batch& batch, RssLayer layer, const RssHasher& hasher) {
+  uint32_t* hash = batch.u32(COL_HASH);
+  const uint32_t* flags = batch.u32(COL_FLAGS);
+  for (uint32_t i = 0; i < batch.count(); i++) {
+    MutByteView pkt = batch.packet(i);
+    if (layer == RssLayer::INNER && batch.u16(COL_INNER_L3)[i] != kAbsent) {
+      hash[i] = hasher.hash_headers(pkt.view(), batch.u16(COL_INNER_L3)[i], batch.u16(COL_INNER_L4)[i]);
+    } else if (flags[i] & FLAG_PARSED) {
+      hash[i] = hasher.hash_key(*batch.key(i));
+    } else {
+      hash[i] = hasher.hash_headers(pkt.view(), batch.u16(COL_L3)[i], batch.u16(COL_L4)[i]);
+    }
+  }
+}
+
+}  // namespace vs

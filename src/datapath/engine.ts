@@ -1,0 +1,439 @@
+/**
+ * The datapath engine: receive-side RSS sharding onto PMDs, the upcall round
+ * trip through the slow path, and the deterministic merge of outputs.
+ *
+ * Per batch k:
+ *  1. With more than one PMD, the batch is parsed and hashed (Toeplitz, the
+ *     port's inner or outer headers) and each packet is copied to the batch of
+ *     the PMD owning its rx queue (RETA -> rx queue -> PMD). With one PMD the
+ *     batch itself is handed over (no copy).
+ *  2. Every PMD gets one task per batch (so installs reach all of them at the
+ *     same point) and classifies its packets.
+ *  3. Misses of all PMDs are translated on this thread in input order, after
+ *     batch k-1's; answers go back to the PMDs, which execute their whole
+ *     batch in input order. A PMD executes batches in batch order: while an
+ *     earlier batch waits for answers, later ones are only classified.
+ *  4. Outputs are merged by input position: the result is the same for any
+ *     number of PMDs (per-port and per-flow order included).
+ * Flows installed from batch k's upcalls reach the PMDs with batch k+W (W =
+ * `pipeline`, the number of batches in flight), whatever the timing: cache
+ * contents, hit counts and upcall counts are deterministic too.
+ *
+ * A PMD worker that dies fails the batch and every later call with
+ * ERR_VS_PMD_CRASHED (never a hang). A slow path that throws drops the packet
+ * as upcall_failed and the run goes on.
+ */
+import { PacketBatch } from './batch.js';
+import { DROP_REASONS } from './drop-reasons.js';
+import { native, type NativeDatapathStats, type NativeFlowDump } from './native.js';
+import { createPmd, type PmdRunner } from './pmd-pool.js';
+import { assignRxqs, defaultReta, RETA_SIZE, type RssLayer, type RxqAssign } from './rss.js';
+import type { InstallSet, OutputChunk, PmdResult } from './worker/protocol.js';
+import { NativeError } from '../errors.js';
+import { answerSet, UpcallHandler, type SlowPath, type Upcall, type UpcallStats } from '../xlate/upcall.js';
+
+export interface EngineOptions {
+  slowPath: SlowPath;
+  /** PMD threads (default 1). */
+  pmds?: number;
+  /** Run the PMDs on the calling thread instead of worker threads (default false). */
+  inProcess?: boolean;
+  /** false: no flow cache, every packet goes through the slow path (--no-cache). */
+  cache?: boolean;
+  /** Receive queues (default: one per PMD). */
+  rxqs?: number;
+  /** other_config:pmd-rxq-assign (default cycles, as OVS). */
+  rxqAssign?: RxqAssign;
+  /** Headers the RSS hash covers (default outer). */
+  rssLayer?: RssLayer;
+  /** pcap link type of the input (default 1, Ethernet). */
+  linkType?: number;
+  maxFlows?: number;
+  emcEntries?: number;
+  /** Batches in flight (default 2). */
+  pipeline?: number;
+  /** Test hook: PMD `pmd`'s worker exits when it receives batch `batch`. */
+  crashPmdAtBatch?: { pmd: number; batch: number };
+}
+
+/** The outcome of one input batch. */
+export class BatchResult {
+  /** Output packets in merged order: chunk index, packet index in the chunk, input position. */
+  readonly chunks: PacketBatch[];
+  readonly outChunk: Uint32Array;
+  readonly outIndex: Uint32Array;
+  readonly outOrigin: Uint32Array;
+
+  constructor(
+    /** Batch sequence number (0-based). */
+    readonly seq: number,
+    /** Engine-wide position of the batch's first packet. */
+    readonly firstPacket: number,
+    /** Drop reason of each input packet (0 = not dropped). */
+    readonly drops: Uint16Array,
+    chunks: PacketBatch[],
+    outChunk: Uint32Array,
+    outIndex: Uint32Array,
+    outOrigin: Uint32Array,
+    /** userspace() cookies. */
+    readonly cookies: Uint32Array,
+  ) {
+    this.chunks = chunks;
+    this.outChunk = outChunk;
+    this.outIndex = outIndex;
+    this.outOrigin = outOrigin;
+  }
+
+  get outputCount(): number {
+    return this.outChunk.length;
+  }
+
+  /** Visits outputs in merged order; `bytes` is a view valid during the call. */
+  forEachOutput(fn: (port: number, bytes: Uint8Array, origin: number, batch: PacketBatch, index: number) => void): void {
+    for (let j = 0; j < this.outChunk.length; j++) {
+      const b = this.chunks[this.outChunk[j]];
+      const i = this.outIndex[j];
+      fn(b.next[i], b.packet(i), this.outOrigin[j], b, i);
+    }
+  }
+
+  /** Output packets per port (copies), in order. */
+  byPort(): Map<number, Uint8Array[]> {
+    const m = new Map<number, Uint8Array[]>();
+    this.forEachOutput((port, bytes) => {
+      let list = m.get(port);
+      if (!list) m.set(port, (list = []));
+      list.push(bytes.slice());
+    });
+    return m;
+  }
+}
+
+export interface PmdStats extends NativeDatapathStats {
+  pmd: number;
+  upcallsOk: number;
+  upcallsFailed: number;
+  busyNs: number;
+  tasks: number;
+}
+
+export interface EngineStats {
+  wallNs: number;
+  packets: number;
+  batches: number;
+  pmds: PmdStats[];
+  upcall: UpcallStats;
+  /** Drops by stable reason name over every packet of the run. */
+  drops: Record<string, number>;
+}
+
+interface Shard {
+  pmd: number;
+  buffer: ArrayBuffer | null;
+  /** Input position of each packet of the shard; null = identity (single PMD). */
+  index: Uint32Array | null;
+}
+
+const EMPTY_U32 = new Uint32Array(0);
+const NO_ANSWERS = { index: EMPTY_U32, offsets: new Uint32Array(1), bytes: new Uint8Array(0) };
+
+export class DatapathEngine {
+  private readonly opts: Required<Omit<EngineOptions, 'crashPmdAtBatch' | 'slowPath'>>;
+  private readonly pmds: PmdRunner[];
+  private readonly handler: UpcallHandler;
+  private readonly table = new Uint8Array(RETA_SIZE);
+  private readonly parser: { parse(buffer: ArrayBuffer, linkType: number): void } | undefined;
+  private seq = 0;
+  private packets = 0;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly dispatched = new Map<number, Promise<void>>();
+  private readonly translated = new Map<number, Promise<void>>();
+  private installLog: { batch: number; set: InstallSet }[] = [];
+  private deliveredUpTo = -1;
+  private failure: Error | undefined;
+  private readonly perPmdUpcalls: { ok: number; failed: number }[];
+  private readonly drops = new Float64Array(DROP_REASONS.length);
+  private readonly started = process.hrtime.bigint();
+
+  private constructor(readonly options: EngineOptions) {
+    const pmds = options.pmds ?? 1;
+    if (!Number.isInteger(pmds) || pmds < 1 || pmds > 64) throw new RangeError(`expected an integer in [1, 64] for pmds, received ${pmds}`);
+    this.opts = {
+      pmds,
+      inProcess: options.inProcess ?? false,
+      cache: options.cache ?? true,
+      rxqs: options.rxqs ?? pmds,
+      rxqAssign: options.rxqAssign ?? 'cycles',
+      rssLayer: options.rssLayer ?? 'outer',
+      linkType: options.linkType ?? 1,
+      maxFlows: options.maxFlows ?? 65536,
+      emcEntries: options.emcEntries ?? 8192,
+      pipeline: options.pipeline ?? 2,
+    };
+    if (!Number.isInteger(this.opts.pipeline) || this.opts.pipeline < 1) throw new RangeError(`expected a positive integer for pipeline, received ${this.opts.pipeline}`);
+    const reta = defaultReta(this.opts.rxqs);
+    const assignment = assignRxqs(Array.from({ length: this.opts.rxqs }, (_, q) => ({ port: 0, queue: q })), pmds, this.opts.rxqAssign);
+    const pmdOfRxq = new Uint8Array(this.opts.rxqs);
+    assignment.forEach((qs, p) => qs.forEach((q) => (pmdOfRxq[q.queue] = p)));
+    for (let i = 0; i < RETA_SIZE; i++) this.table[i] = pmdOfRxq[reta[i]];
+    this.handler = new UpcallHandler(options.slowPath, this.opts.cache);
+    this.parser = pmds > 1 ? new (native().Parser)() : undefined;
+    this.perPmdUpcalls = Array.from({ length: pmds }, () => ({ ok: 0, failed: 0 }));
+    this.pmds = Array.from({ length: pmds }, (_, pmd) =>
+      createPmd(
+        {
+          pmd,
+          datapath: {
+            linkType: this.opts.linkType,
+            cache: this.opts.cache,
+            maxFlows: this.opts.maxFlows,
+            emcEntries: this.opts.emcEntries,
+            rssLayer: this.opts.rssLayer === 'inner' ? 1 : 0,
+          },
+          ...(options.crashPmdAtBatch?.pmd === pmd ? { crashAtBatch: options.crashPmdAtBatch.batch } : {}),
+        },
+        this.opts.inProcess,
+      ),
+    );
+  }
+
+  static create(options: EngineOptions): DatapathEngine {
+    return new DatapathEngine(options);
+  }
+
+  /** Translation listener (explain / trace). */
+  set onTranslate(fn: UpcallHandler['onTranslate']) {
+    this.handler.onTranslate = fn;
+  }
+
+  /**
+   * Processes one batch. The engine takes the batch's buffer (it moves to a
+   * worker); do not use `batch` afterwards. Up to `pipeline` calls may be in
+   * flight; results are the same whatever the timing.
+   */
+  async process(batch: PacketBatch): Promise<BatchResult> {
+    if (this.failure) throw this.failure;
+    const seq = this.seq++;
+    const firstPacket = this.packets;
+    this.packets += batch.count;
+    const W = this.opts.pipeline;
+    const order = {
+      prevDispatched: this.dispatched.get(seq - 1) ?? DONE,
+      gate: this.translated.get(seq - W) ?? DONE,
+      prevTranslated: this.translated.get(seq - 1) ?? DONE,
+      dispatched: deferred(),
+      translated: deferred(),
+    };
+    this.dispatched.set(seq, order.dispatched.promise);
+    this.translated.set(seq, order.translated.promise);
+    this.dispatched.delete(seq - W - 2);
+    this.translated.delete(seq - W - 2);
+    const run = this.runBatch(seq, firstPacket, batch, order);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } catch (err) {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+      throw this.failure;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  private shard(batch: PacketBatch): { shards: Shard[]; invalid: Uint32Array } {
+    if (this.pmds.length === 1) return { shards: [{ pmd: 0, buffer: batch.buffer, index: null }], invalid: EMPTY_U32 };
+    this.parser!.parse(batch.buffer, this.opts.linkType);
+    native().rssHashBatch(batch.buffer, this.opts.rssLayer === 'inner' ? 1 : 0);
+    const bufs = this.pmds.map(() => PacketBatch.create({ capacity: Math.max(batch.count, 1), dataSize: batch.dataSize, headroom: batch.headroom, tailroom: batch.tailroom }).buffer);
+    const { index, invalid } = native().shardBatch(batch.buffer, this.table, bufs);
+    return { shards: this.pmds.map((_, p) => ({ pmd: p, buffer: index[p].length ? bufs[p] : null, index: index[p] })), invalid };
+  }
+
+  private installsFor(seq: number): InstallSet[] {
+    const upTo = seq - this.opts.pipeline;
+    if (upTo <= this.deliveredUpTo) return [];
+    const sets = this.installLog.filter((e) => e.batch > this.deliveredUpTo && e.batch <= upTo).map((e) => e.set);
+    this.installLog = this.installLog.filter((e) => e.batch > upTo);
+    this.deliveredUpTo = upTo;
+    return sets;
+  }
+
+  private async runBatch(seq: number, firstPacket: number, batch: PacketBatch, order: BatchOrder): Promise<BatchResult> {
+    try {
+      // Dispatch in batch order, once batch seq - W's upcalls are translated.
+      await order.prevDispatched;
+      await order.gate;
+      if (this.failure) throw this.failure;
+      const count = batch.count;
+      const drops = new Uint16Array(count);
+      const { shards, invalid } = this.shard(batch);
+      for (const i of invalid) drops[i] = DROP_INDEX.truncated_capture;
+      const installs = this.installsFor(seq);
+      const version = this.options.slowPath.version;
+      const tasks = shards.map((s) => this.pmds[s.pmd].run({ kind: 'process', seq, buffer: s.buffer, installs, version }));
+      order.dispatched.resolve();
+      const processed = (await Promise.all(tasks)).map((r) => expectKind(r, 'processed'));
+      // Upcalls of every PMD, translated in input order after the previous batch's.
+      await order.prevTranslated;
+      if (this.failure) throw this.failure;
+      const answers = processed.some((r) => r.misses.length > 0) ? this.translate(seq, firstPacket, shards, processed) : [];
+      order.translated.resolve();
+      const finals = await Promise.all(
+        processed.map(async (r, p) => {
+          // A ticket means the PMD waits for this execute (with or without answers).
+          if (r.ticket === 0) return r;
+          const a = answers[p] ?? NO_ANSWERS;
+          return expectKind(await this.pmds[p].run({ kind: 'execute', seq, ticket: r.ticket, buffer: r.buffer!, answers: a }), 'executed');
+        }),
+      );
+      return this.merge(seq, firstPacket, count, drops, shards, finals);
+    } finally {
+      order.dispatched.resolve();
+      order.translated.resolve();
+    }
+  }
+
+  private translate(seq: number, firstPacket: number, shards: Shard[], processed: Extract<PmdResult, { kind: 'processed' }>[]) {
+    // Gather (input position, pmd, local index), in input order.
+    const list: { pos: number; pmd: number; local: number }[] = [];
+    processed.forEach((r, p) => {
+      const idx = shards[p].index;
+      for (const local of r.misses) list.push({ pos: idx ? idx[local] : local, pmd: p, local });
+    });
+    list.sort((a, b) => a.pos - b.pos);
+    const views = processed.map((r) => (r.buffer ? PacketBatch.wrap(r.buffer) : undefined));
+    const upcalls: Upcall[] = list.map((m) => {
+      const b = views[m.pmd]!;
+      return { seq: firstPacket + m.pos, inPort: b.inPort[m.local], key: b.key(m.local), packet: b.packet(m.local) };
+    });
+    const { programs, failed, installs } = this.handler.translate(upcalls);
+    if (installs) this.installLog.push({ batch: seq, set: installs });
+    const perPmd = processed.map(() => ({ index: [] as number[], programs: [] as Uint8Array[] }));
+    list.forEach((m, k) => {
+      perPmd[m.pmd].index.push(m.local);
+      perPmd[m.pmd].programs.push(programs[k]);
+      if (failed[k]) this.perPmdUpcalls[m.pmd].failed++;
+      else this.perPmdUpcalls[m.pmd].ok++;
+    });
+    return perPmd.map((x) => (x.index.length ? answerSet(Uint32Array.from(x.index), x.programs) : undefined));
+  }
+
+  private merge(
+    seq: number,
+    firstPacket: number,
+    count: number,
+    drops: Uint16Array,
+    shards: Shard[],
+    finals: { buffer: ArrayBuffer | null; outputs: OutputChunk[]; cookies: Uint32Array }[],
+  ): BatchResult {
+    const chunks: PacketBatch[] = [];
+    // Per PMD: a cursor over its outputs (already in its input order).
+    const streams: { chunk: number; pos: Uint32Array; local: number }[][] = [];
+    let total = 0;
+    let cookies: number[] = [];
+    finals.forEach((f, p) => {
+      const idx = shards[p].index;
+      if (f.buffer) {
+        const b = PacketBatch.wrap(f.buffer);
+        for (let i = 0; i < b.count; i++) drops[idx ? idx[i] : i] = b.drop[i];
+      }
+      const s: { chunk: number; pos: Uint32Array; local: number }[] = [];
+      for (const o of f.outputs) {
+        const chunk = chunks.length;
+        chunks.push(PacketBatch.wrap(o.buffer));
+        const pos = idx ? Uint32Array.from(o.origin, (l) => idx[l]) : o.origin;
+        s.push({ chunk, pos, local: 0 });
+        total += pos.length;
+      }
+      streams.push(s);
+      if (f.cookies.length) cookies = cookies.concat(Array.from(f.cookies));
+    });
+    const outChunk = new Uint32Array(total);
+    const outIndex = new Uint32Array(total);
+    const outOrigin = new Uint32Array(total);
+    // k-way merge by input position (each packet's outputs come from one PMD, in action order).
+    const cur = streams.map(() => ({ c: 0, i: 0 }));
+    for (let j = 0; j < total; j++) {
+      let best = -1;
+      let bestPos = Infinity;
+      for (let p = 0; p < streams.length; p++) {
+        const { c, i } = cur[p];
+        if (c >= streams[p].length) continue;
+        const pos = streams[p][c].pos[i];
+        if (pos < bestPos) {
+          bestPos = pos;
+          best = p;
+        }
+      }
+      const st = cur[best];
+      const chunk = streams[best][st.c];
+      outChunk[j] = chunk.chunk;
+      outIndex[j] = st.i;
+      outOrigin[j] = bestPos;
+      if (++st.i >= chunk.pos.length) {
+        st.c++;
+        st.i = 0;
+      }
+    }
+    for (let i = 0; i < count; i++) this.drops[drops[i]]++;
+    return new BatchResult(seq, firstPacket, drops, chunks, outChunk, outIndex, outOrigin, Uint32Array.from(cookies));
+  }
+
+  /** Waits for every batch in flight. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inFlight].map((p) => p.catch(() => undefined)));
+  }
+
+  /** Statistics of every PMD, the upcall handler and the drops (optionally cleared). */
+  async stats(clear = false): Promise<EngineStats> {
+    if (this.failure) throw this.failure;
+    const res = await Promise.all(this.pmds.map((p) => p.run({ kind: 'stats', clear })));
+    const wallNs = Number(process.hrtime.bigint() - this.started);
+    const pmds = res.map((r, p) => {
+      const s = expectKind(r, 'stats');
+      return { ...s.stats, pmd: p, upcallsOk: this.perPmdUpcalls[p].ok, upcallsFailed: this.perPmdUpcalls[p].failed, busyNs: s.busyNs, tasks: s.tasks };
+    });
+    const drops: Record<string, number> = {};
+    this.drops.forEach((n, r) => {
+      if (r !== 0 && n > 0) drops[DROP_REASONS[r][0]] = n;
+    });
+    return { wallNs, packets: this.packets, batches: this.seq, pmds, upcall: { ...this.handler.stats, errors: [...this.handler.stats.errors] }, drops };
+  }
+
+  /** The megaflows of one PMD (all PMDs hold the same set). */
+  async dumpFlows(pmd = 0): Promise<NativeFlowDump[]> {
+    if (this.failure) throw this.failure;
+    return expectKind(await this.pmds[pmd].run({ kind: 'dump' }), 'dump').flows;
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await Promise.all(this.pmds.map((p) => p.close()));
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+const DONE: Promise<void> = Promise.resolve();
+
+interface BatchOrder {
+  prevDispatched: Promise<void>;
+  gate: Promise<void>;
+  prevTranslated: Promise<void>;
+  dispatched: Deferred;
+  translated: Deferred;
+}
+
+const DROP_INDEX: Record<string, number> = Object.fromEntries(DROP_REASONS.map(([name], i) => [name, i]));
+
+function expectKind<K extends PmdResult['kind']>(r: PmdResult, kind: K): Extract<PmdResult, { kind: K }> {
+  if (r.kind !== kind) throw new NativeError('ERR_VS_PMD_PROTOCOL', `PMD answered ${r.kind} where ${kind} was expected`);
+  return r as Extract<PmdResult, { kind: K }>;
+}

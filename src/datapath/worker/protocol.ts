@@ -1,0 +1,69 @@
+/**
+ * Messages between the engine (main thread) and a PMD (a worker thread, or
+ * the same thread when running in-process). Buffers move as transferables:
+ * a batch belongs to exactly one thread at a time.
+ */
+import type { NativeDatapathOptions, NativeDatapathStats, NativeFlowDump } from '../native.js';
+
+/** Megaflows to install: n keys and masks (144 bytes each) and n programs. */
+export interface InstallSet {
+  keys: Uint8Array;
+  masks: Uint8Array;
+  offsets: Uint32Array;
+  programs: Uint8Array;
+  version: number;
+}
+
+/** Upcall answers: program k is bytes[offsets[k], offsets[k+1]) for packet index[k]. */
+export interface AnswerSet {
+  index: Uint32Array;
+  offsets: Uint32Array;
+  bytes: Uint8Array;
+}
+
+export interface PmdConfig {
+  pmd: number;
+  datapath: NativeDatapathOptions;
+  /** Test hook: the worker exits (as a crash) when it receives this batch sequence number. */
+  crashAtBatch?: number;
+}
+
+export type PmdTask =
+  | { kind: 'process'; seq: number; buffer: ArrayBuffer | null; installs: InstallSet[]; version: number }
+  | { kind: 'execute'; seq: number; ticket: number; buffer: ArrayBuffer; answers: AnswerSet }
+  | { kind: 'stats'; clear: boolean }
+  | { kind: 'dump' };
+
+/** One output batch and the input index of each packet in it. */
+export interface OutputChunk {
+  buffer: ArrayBuffer;
+  origin: Uint32Array;
+}
+
+export type PmdResult =
+  | {
+      kind: 'processed';
+      seq: number;
+      /** The input batch, handed back (its DROP column is final once executed). */
+      buffer: ArrayBuffer | null;
+      /** Non-zero when misses wait for an execute task. */
+      ticket: number;
+      misses: Uint32Array;
+      outputs: OutputChunk[];
+      cookies: Uint32Array;
+      busyNs: number;
+    }
+  | { kind: 'executed'; seq: number; buffer: ArrayBuffer; outputs: OutputChunk[]; cookies: Uint32Array; busyNs: number }
+  | { kind: 'stats'; stats: NativeDatapathStats; busyNs: number; tasks: number }
+  | { kind: 'dump'; flows: NativeFlowDump[] };
+
+/** Every ArrayBuffer a message carries (its transfer list). */
+export function transferables(msg: PmdTask | PmdResult): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  const add = (b: ArrayBuffer | null | undefined): void => {
+    if (b && !out.includes(b)) out.push(b);
+  };
+  if ('buffer' in msg) add(msg.buffer);
+  if ('outputs' in msg) for (const o of msg.outputs) add(o.buffer);
+  return out;
+}

@@ -1,0 +1,3 @@
+/** Offload: virtio metadata, checksum completion, software GSO, MTU, fragmentation, ICMP errors, reassembly. */
+export * from './ops.js';
+export * from './virtio-net-hdr.js';
