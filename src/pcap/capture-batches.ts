@@ -42,7 +42,8 @@ const SLOT_ALIGN = 8;
  * link type (or interface, with splitByInterface). Each packet keeps its
  * caplen bytes, wire length and timestamp; TS_SEC is a 32-bit column, so
  * pcapng seconds beyond 2^32 wrap there (the record keeps them exact).
- * Throws what reader.records() throws.
+ * Throws what reader.records() throws, after yielding the batch of the
+ * packets read before the fault (so a truncated file still shows them).
  */
 export async function* batches(reader: CaptureReader, options: CaptureBatchOptions = {}): AsyncGenerator<CaptureBatch> {
   const capacity = options.capacity ?? DEFAULT_CAPACITY;
@@ -64,19 +65,25 @@ export async function* batches(reader: CaptureReader, options: CaptureBatchOptio
       firstIndex: rec.index,
     };
   };
-  for await (const rec of reader.records()) {
-    const meta = { wireLength: rec.wireLength, tsSec: rec.tsSec >>> 0, tsNsec: rec.tsNsec, inPort: inPort(rec) };
-    if (current !== undefined) {
-      const sameLink = current.linkType === rec.linkType;
-      const sameIface = current.interfaceId === rec.interfaceId;
-      if (sameLink && (sameIface || !split) && current.batch.append(rec.data, meta)) {
-        if (!sameIface) delete current.interfaceId;
-        continue;
+  let fault: unknown;
+  try {
+    for await (const rec of reader.records()) {
+      const meta = { wireLength: rec.wireLength, tsSec: rec.tsSec >>> 0, tsNsec: rec.tsNsec, inPort: inPort(rec) };
+      if (current !== undefined) {
+        const sameLink = current.linkType === rec.linkType;
+        const sameIface = current.interfaceId === rec.interfaceId;
+        if (sameLink && (sameIface || !split) && current.batch.append(rec.data, meta)) {
+          if (!sameIface) delete current.interfaceId;
+          continue;
+        }
+        yield current;
       }
-      yield current;
+      current = fresh(rec);
+      current.batch.append(rec.data, meta);
     }
-    current = fresh(rec);
-    current.batch.append(rec.data, meta);
+  } catch (err) {
+    fault = err;
   }
   if (current !== undefined) yield current;
+  if (fault !== undefined) throw fault;
 }

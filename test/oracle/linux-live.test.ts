@@ -3,14 +3,15 @@
  * ../shared/oracles/linux with sizes, MSS and flags beyond the shipped
  * examples (into a temporary OUT folder) and compares our `linux` profile
  * with what the kernel emitted. Needs root, iproute2, ethtool and tcpdump (CI
- * runs as root); fails with a clear message otherwise. Masked: the outer IPv4
+ * runs as root); fails with a clear message otherwise. Each script runs in
+ * its own process group with a time limit; its tcpdumps and namespaces are
+ * removed whatever happens (tested below by killing a run midway). Masked: the outer IPv4
  * ID and IP checksum (random per run in the kernel), the ICMP error's IP ID.
  */
-import { execFile } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { createParser } from '../../src/packet/parse.js';
@@ -18,19 +19,75 @@ import { encapBatch } from '../../src/tunnel/index.js';
 import { fragmentIpv4, gsoBatch, icmpFragNeeded } from '../../src/offload/index.js';
 import { batchOf, emptyBatch, framesOf, hex, mac, mask, oracleDir, readFrames, readInput, route } from './linux-oracle.js';
 
-const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), 'vs-linux-oracle-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Namespaces of one script run: lib.sh names them lo-<tag>-<role><bash pid>. */
+function namespacesOf(pid: number): string[] {
+  let list = '';
+  try {
+    list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  const re = new RegExp(`^lo-[a-z]+-[a-z]${pid}$`);
+  return list.split('\n').map((l) => l.split(' ')[0]).filter((n) => re.test(n));
+}
+
+/**
+ * Runs one oracle script in its own process group with a time limit. Whatever
+ * happens (failure, timeout, a test assertion later), its tcpdumps are stopped
+ * (the group is signalled) and its namespaces deleted: the script's EXIT trap
+ * does it, and this function checks and finishes the job.
+ */
+function runScript(path: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, started?: (pid: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [path, ...args], { env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const pid = child.pid ?? 0;
+    started?.(pid);
+    const signal = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        // group already gone
+      }
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signal('SIGTERM');
+      setTimeout(() => signal('SIGKILL'), 3000).unref();
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      signal('SIGKILL');
+      for (const ns of namespacesOf(pid)) {
+        try {
+          execFileSync('ip', ['netns', 'del', ns]);
+        } catch {
+          // deleted meanwhile
+        }
+      }
+      if (code === 0 && !timedOut) resolve();
+      else reject(new Error(timedOut ? `timed out after ${timeoutMs} ms\n${stderr}` : `exit ${String(code)}\n${stderr}`));
+    });
+  });
+}
 
 async function script(name: string, env: Record<string, string>, args: string[] = []): Promise<string> {
   if (process.getuid?.() !== 0)
     throw new Error(`the Linux oracle needs root (network namespaces): run the tests as root, as CI does`);
   const out = join(work, `${name}-${Object.values(env).join('-')}-${args.join('_')}`.replace(/[^\w.-]/g, '_'));
   try {
-    await run('bash', [join(oracleDir(), name), ...args], { env: { ...process.env, ...env, OUT: out }, timeout: 60_000 });
+    await runScript(join(oracleDir(), name), args, { ...process.env, ...env, OUT: out }, 60_000);
   } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`${name} failed (needs iproute2, ethtool, tcpdump): ${e.stderr ?? e.message}`);
+    throw new Error(`${name} failed (needs iproute2, ethtool, tcpdump): ${(err as Error).message}`);
   }
   return out;
 }
@@ -102,4 +159,13 @@ describe.concurrent('Linux kernel, live namespaces: GSO beyond the shipped examp
     const want = await readFrames(join(dir, 'icmp-back.pcap'));
     expect(hex(mask(framesOf(out), [[18, 2], [24, 2]]))).toEqual(hex(mask(want, [[18, 2], [24, 2]])));
   }, 90_000);
+  it('a script killed midway leaves no namespace behind', async () => {
+    if (process.getuid?.() !== 0) throw new Error('the Linux oracle needs root (network namespaces)');
+    let pid = 0;
+    const out = join(work, 'killed');
+    const run = runScript(join(oracleDir(), '02-gso-bridge.sh'), [], { ...process.env, IPV: '4', OUT: out }, 1500, (p) => (pid = p));
+    await expect(run).rejects.toThrow(/timed out/);
+    expect(pid).toBeGreaterThan(0);
+    expect(namespacesOf(pid)).toEqual([]);
+  }, 30_000);
 });

@@ -98,3 +98,25 @@ describe('batches()', () => {
     expect(got[0].batch.wireLength[0]).toBe(recs[0].wireLength);
   });
 });
+
+describe('batches() on a damaged file', () => {
+  it('yields the packets read before the fault, then throws the capture error', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openCapture, batches } = await import('../../src/pcap/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'vs-batches-'));
+    const demo = readFileSync(new URL('../../pcaps/demo.pcap', import.meta.url));
+    // Global header, packet 0 (16 + 42 bytes), then 2 bytes of packet 1's data.
+    const cut = join(dir, 'cut.pcap');
+    writeFileSync(cut, demo.subarray(0, 24 + 16 + 42 + 16 + 2));
+    const seen: number[] = [];
+    const reader = await openCapture(cut);
+    await expect(
+      (async () => {
+        for await (const { batch } of batches(reader)) seen.push(batch.count);
+      })(),
+    ).rejects.toMatchObject({ code: 'ERR_CAPTURE_TRUNCATED', packetIndex: 1 });
+    expect(seen).toEqual([1]);
+  });
+});
