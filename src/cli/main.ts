@@ -9,6 +9,7 @@ import { isUserFacingError } from '../errors.js';
 import { registerDecap } from './decap.js';
 import { registerEncap } from './encap.js';
 import { registerInspect } from './inspect.js';
+import { registerVrouter } from './vrouter.js';
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   registerInspect(program);
   registerEncap(program);
   registerDecap(program);
+  registerVrouter(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

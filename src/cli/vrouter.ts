@@ -1,0 +1,111 @@
+/**
+ * `vswitch-sim vrouter vif|rt|nh|mpls|vxlan|dropstats|flow TOPO [--host H]`:
+ * the vRouter utilities' views of a modelled compute node, optionally after
+ * replaying a capture into a VM interface (`--replay IN.pcap --from tap-vm1`)
+ * so the counters, drop statistics and flows show its effect.
+ *   vswitch-sim vrouter rt examples/vrouter/two-computes.yaml --host compute1 --vrf 1
+ *   vswitch-sim vrouter dropstats topo.yaml --host compute2 --replay in.pcap --from tap-red1
+ */
+import { readFileSync } from 'node:fs';
+
+import type { Command } from 'commander';
+
+import { openCapture } from '../pcap/index.js';
+import { loadVrouterTopology, VrouterFabric } from '../vrouter/index.js';
+import { dropstats, flowList, mplsDump, nhList, rtDump, vifList, vxlanDump } from '../vrouter/views.js';
+import { usageError } from './encap.js';
+import { writeLine } from './output.js';
+
+interface ViewOptions {
+  host?: string;
+  vrf?: string;
+  family?: string;
+  replay?: string;
+  from?: string;
+  trace?: boolean;
+}
+
+const VIEWS = ['vif', 'rt', 'nh', 'mpls', 'vxlan', 'dropstats', 'flow'] as const;
+type View = (typeof VIEWS)[number];
+
+async function run(view: View, topo: string, o: ViewOptions): Promise<void> {
+  let fabric: VrouterFabric;
+  try {
+    fabric = new VrouterFabric(loadVrouterTopology(readFileSync(topo, 'utf8')));
+  } catch (err) {
+    throw usageError(err);
+  }
+  const hostName = o.host ?? [...fabric.hosts.keys()][0];
+  if (!fabric.hosts.has(hostName)) throw usageError(`expected --host among ${[...fabric.hosts.keys()].join(', ')}, received "${hostName}"`);
+  if (o.replay) {
+    if (!o.from) throw usageError('--replay needs --from VIF_NAME (the VM interface the capture enters on)');
+    let at: { host: string; vif: number };
+    try {
+      at = fabric.findVif(o.from);
+    } catch (err) {
+      throw usageError(err);
+    }
+    const reader = await openCapture(o.replay);
+    for await (const rec of reader.records()) {
+      const d = fabric.send(at.host, at.vif, rec.data);
+      if (o.trace) for (const line of [`packet ${rec.index + 1}:`, ...d.trace.map((l) => `  ${l}`)]) process.stderr.write(`${line}\n`);
+    }
+  }
+  const vr = fabric.host(hostName);
+  const vrf = o.vrf === undefined ? 0 : Number(o.vrf);
+  if (!Number.isInteger(vrf) || vrf < 0 || vrf > 65535) throw usageError(`expected a VRF id for --vrf, received "${o.vrf}"`);
+  let text: string;
+  switch (view) {
+    case 'vif':
+      text = vifList(vr);
+      break;
+    case 'rt': {
+      const family = o.family ?? 'inet';
+      if (family !== 'inet' && family !== 'inet6' && family !== 'bridge') throw usageError(`expected inet, inet6 or bridge for --family, received "${family}"`);
+      text = rtDump(vr, vrf, family);
+      break;
+    }
+    case 'nh':
+      text = nhList(vr);
+      break;
+    case 'mpls':
+      text = mplsDump(vr);
+      break;
+    case 'vxlan':
+      text = vxlanDump(vr);
+      break;
+    case 'dropstats':
+      text = dropstats(vr);
+      break;
+    case 'flow':
+      text = flowList(vr);
+      break;
+  }
+  for (const line of text.split('\n')) if (!(await writeLine(line))) return;
+}
+
+/** Registers `vrouter <view> TOPO`. */
+export function registerVrouter(program: Command): void {
+  const cmd = program.command('vrouter').description("vRouter views of a modelled compute node (vif --list, rt --dump, nh --list, mpls --dump, dropstats, flow -l)");
+  for (const view of VIEWS) {
+    const sub = cmd
+      .command(`${view} <topology>`)
+      .description(
+        {
+          vif: 'interfaces and their counters (vif --list)',
+          rt: 'a VRF routing table (rt --dump VRF [--family inet|inet6|bridge])',
+          nh: 'nexthops (nh --list)',
+          mpls: 'the MPLS label table (mpls --dump)',
+          vxlan: 'the VNI table (vxlan --dump)',
+          dropstats: 'drop statistics (dropstats)',
+          flow: 'the flow table (flow -l)',
+        }[view],
+      )
+      .option('--host <name>', 'compute node (default: the first)')
+      .option('--replay <pcap>', 'replay a capture first')
+      .option('--from <vif>', 'VM interface name the replayed capture enters on (e.g. tap-vm1)')
+      .option('--trace', 'print each replayed packet\'s trace on stderr');
+    if (view === 'rt') sub.option('--vrf <id>', 'VRF id', '0').option('--family <family>', 'inet, inet6 or bridge', 'inet');
+    sub.action(async (topology: string, o: ViewOptions) => run(view, topology, o));
+  }
+}

@@ -1,0 +1,8 @@
+/** The Contrail / Tungsten Fabric vRouter model: tables, forwarding, controller builder, views. */
+export * from './config.js';
+export { buildFromController, controllerSchema, type ControllerConfig, type ControllerInput } from './controller.js';
+export { VrouterFabric, type FabricDelivery, type FabricEvent } from './fabric.js';
+export { Vrouter, type VrOutput, type VrResult } from './forward.js';
+export { VrouterStats, type FlowEntry, type VifCounters } from './stats.js';
+export { VROUTER_MAC, VrouterTables } from './tables.js';
+export { loadVrouterTopology, vrouterHostsOf, VROUTER_HOST_KIND } from './topology.js';

@@ -1,0 +1,45 @@
+/**
+ * Loads the vRouter part of a topology: `hosts[]` entries of kind `vrouter`
+ * (agent view, validated by parseVrouterHost) and an optional
+ * `vrouterController` section (controller-like builder) whose derived
+ * compute nodes are added to them. Other host kinds are left to their own
+ * models. Errors name the offending path (`hosts[2].routes[0].nh: ...`).
+ */
+import { parse as parseYaml } from 'yaml';
+
+import { parseVrouterHost, VrouterConfigError, type VrouterHostConfig } from './config.js';
+import { buildFromController } from './controller.js';
+
+/** The host kind this model adds to the topology's `hosts[]`. */
+export const VROUTER_HOST_KIND = 'vrouter';
+
+export function vrouterHostsOf(doc: unknown): VrouterHostConfig[] {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new VrouterConfigError('', 'expected a topology mapping with hosts or vrouterController');
+  const d = doc as Record<string, unknown>;
+  const out: VrouterHostConfig[] = [];
+  if (d.hosts !== undefined) {
+    if (!Array.isArray(d.hosts)) throw new VrouterConfigError('hosts', 'expected a list of hosts');
+    d.hosts.forEach((h: unknown, k) => {
+      if (h !== null && typeof h === 'object' && (h as { kind?: unknown }).kind === VROUTER_HOST_KIND) out.push(parseVrouterHost(h, `hosts[${k}]`));
+    });
+  }
+  if (d.vrouterController !== undefined) out.push(...buildFromController(d.vrouterController, 'vrouterController'));
+  const names = new Set<string>();
+  for (const h of out) {
+    if (names.has(h.name)) throw new VrouterConfigError('hosts', `duplicate host name "${h.name}"`);
+    names.add(h.name);
+  }
+  if (out.length === 0) throw new VrouterConfigError('hosts', 'no host of kind vrouter and no vrouterController section');
+  return out;
+}
+
+/** Parses topology YAML text into the vRouter hosts it describes. */
+export function loadVrouterTopology(yamlText: string): VrouterHostConfig[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(yamlText);
+  } catch (err) {
+    throw new VrouterConfigError('', `invalid YAML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return vrouterHostsOf(doc);
+}
