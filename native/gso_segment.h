@@ -25,9 +25,15 @@
 // written. Output packets copy the input's columns (layer offsets, flags, in
 // port, hash, tunnel id, next, timestamps, flow key) with GSO_TYPE/SIZE 0.
 //
-// Does not: parse, check the MTU, change TTLs, handle IPv6 extension headers
-// between IPv6 and TCP/UDP, IPv4 options in a UFO datagram other than as Linux
-// copies them, GRE checksums or sequence numbers, or segment ECN-flagged
+// IPv6 hop-by-hop, routing and destination-options headers between IPv6 and
+// TCP/UDP are copied into every segment (payload length per segment); a
+// fragment header there refuses the packet. A GRE outer header with the C bit
+// gets its RFC 2784 checksum recomputed per segment (then the inner checksum
+// is always completed, never left partial).
+//
+// Does not: parse, check the MTU, change TTLs, use a routing header's final
+// destination in the pseudo-header, IPv4 options in a UFO datagram other than
+// as Linux copies them, GRE sequence numbers, or segment ECN-flagged
 // (gso_type | 0x80) TCP differently (the flag is ignored, CWR rules apply).
 #pragma once
 #include <cstdint>

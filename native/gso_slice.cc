@@ -66,7 +66,14 @@ DropReason gso_chain_find(const Batch& in, uint32_t i, uint8_t want_proto, bool 
       uint16_t ck = 0;
       pkt.be16(l4 + 6, ck);
       c->o_udp_csum = ck != 0;
-    } else if (o.proto != 47) {
+    } else if (o.proto == 47) {
+      if (l4 == kAbsent || !pkt.has(l4, 4)) return DropReason::GSO_BAD_HEADERS;
+      uint16_t gf = 0;
+      pkt.be16(l4, gf);
+      c->o_gre = l4;
+      c->o_gre_csum = (gf & 0x8000) != 0;
+      if (c->o_gre_csum && !pkt.has(l4, 8)) return DropReason::GSO_BAD_HEADERS;
+    } else {
       return DropReason::GSO_BAD_HEADERS;
     }
     l3 = il3;
@@ -75,7 +82,21 @@ DropReason gso_chain_find(const Batch& in, uint32_t i, uint8_t want_proto, bool 
   if (l3 == kAbsent || l4 == kAbsent || l4 <= l3) return DropReason::GSO_BAD_HEADERS;
   IpInfo ip;
   if (!ip_info(pkt, l3, &ip)) return DropReason::GSO_BAD_HEADERS;
-  if (ip.v6 && l4 != l3 + 40u) return DropReason::GSO_BAD_HEADERS;
+  if (ip.v6) {
+    // Hop-by-hop, routing and destination options are copied into every
+    // segment as part of the headers (as Linux ipv6_gso_segment); a fragment
+    // header (or anything else) in front of L4 is refused.
+    uint32_t off = l3 + 40u;
+    uint8_t nh = ip.proto;
+    for (int n = 0; n < 8 && (nh == 0 || nh == 43 || nh == 60); n++) {
+      uint8_t next = 0, hl = 0;
+      if (!pkt.u8(off, next) || !pkt.u8(off + 1, hl)) return DropReason::GSO_BAD_HEADERS;
+      off += (uint32_t(hl) + 1) * 8;
+      nh = next;
+    }
+    if (off != l4 || off > ip.end) return DropReason::GSO_BAD_HEADERS;
+    ip.proto = nh;
+  }
   if (want_proto && ip.proto != want_proto) return DropReason::GSO_TYPE_MISMATCH;
   c->l3 = l3;
   c->l4 = l4;
@@ -162,6 +183,13 @@ void seg_fix_outer(const Batch& out, uint32_t j, const GsoChain& c, uint16_t o_i
     fix_ipv6(p + c.o_l3, end - c.o_l3);
   } else {
     fix_ipv4(p + c.o_l3, end - c.o_l3, o_id);
+  }
+  if (c.o_gre != kAbsent) {
+    if (c.o_gre_csum) {
+      store_be16(p + c.o_gre + 4, 0);
+      store_be16(p + c.o_gre + 4, csum_finish(csum_add_bytes(0, p + c.o_gre, end - c.o_gre)));
+    }
+    return;
   }
   if (c.o_udp == kAbsent) return;
   uint32_t ulen = end - c.o_udp;

@@ -25,6 +25,8 @@ struct GsoChain {
   bool o_v6 = false;
   uint32_t o_udp = kAbsent;  // outer UDP header (VXLAN, MPLSoUDP), kAbsent for GRE
   bool o_udp_csum = false;   // outer UDP checksum is computed per segment
+  uint32_t o_gre = kAbsent;  // outer GRE header (MPLSoGRE, Ethernet over GRE)
+  bool o_gre_csum = false;   // GRE C bit: RFC 2784 checksum computed per segment
 };
 
 // Fills chain for packet i from its layer columns. hdr_len covers the
@@ -58,7 +60,9 @@ void fix_ipv6(uint8_t* ip, uint32_t total_len);
 void seg_l4_csum(const Batch& out, uint32_t j, const GsoChain& c, bool partial, ZeroFold zero);
 
 // Per segment outer headers: IP length, IPv4 ID id0 + k and checksum, UDP
-// length and (when enabled) UDP checksum. Call after the inner checksum.
+// length and (when enabled) UDP checksum, GRE checksum (when the C bit is
+// set: over the GRE header and everything after it, RFC 2784). Call after the
+// inner checksum.
 void seg_fix_outer(const Batch& out, uint32_t j, const GsoChain& c, uint16_t o_id);
 
 }  // namespace vs

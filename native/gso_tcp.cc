@@ -31,7 +31,7 @@ Status gso_tcp(const Batch& in, uint32_t i, Batch& out, const GsoOptions& opt, G
   bool df = !c.v6 && (p[c.l3 + 6] & 0x40);
   bool fixed_id = opt.fixed_id && df;
   uint16_t o_id0 = (c.tunnel && !c.o_v6) ? load_be16(p + c.o_l3 + 4) : 0;
-  bool partial = opt.partial_csum && !c.o_udp_csum;
+  bool partial = opt.partial_csum && !c.o_udp_csum && !c.o_gre_csum;
   OutMark mark = out_mark(out);
   uint32_t k = 0;
   for (uint32_t off = 0; off < c.payload || (off == 0 && c.payload == 0); off += mss, k++) {

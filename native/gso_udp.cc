@@ -24,7 +24,7 @@ Status gso_udp(const Batch& in, uint32_t i, Batch& out, const GsoOptions& opt, G
   const uint8_t* p = in.packet(i).data();
   uint16_t id0 = c.v6 ? 0 : load_be16(p + c.l3 + 4);
   uint16_t o_id0 = (c.tunnel && !c.o_v6) ? load_be16(p + c.o_l3 + 4) : 0;
-  bool partial = opt.partial_csum && !c.o_udp_csum;
+  bool partial = opt.partial_csum && !c.o_udp_csum && !c.o_gre_csum;
   OutMark mark = out_mark(out);
   for (uint32_t k = 0; k < nseg; k++) {
     uint32_t off = k * mss;

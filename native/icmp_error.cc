@@ -9,7 +9,7 @@ namespace vs {
 
 namespace {
 
-constexpr uint32_t kMaxError = 14 + 1280;
+constexpr uint32_t kMaxError = 14 + 8 + 1280;
 
 Status append_error(const Batch& in, uint32_t i, const uint8_t* frame, uint32_t len, uint32_t l3, Batch& out) {
   if (out.append(frame, len, len, in.u32(COL_TS_SEC)[i], in.u32(COL_TS_NSEC)[i], in.u32(COL_IN_PORT)[i]) !=
@@ -28,6 +28,23 @@ void offender_mac(const Batch& in, uint32_t i, uint8_t* mac) {
   ByteView p = in.packet(i).view();
   uint16_t l2 = in.u16(COL_L2)[i];
   if (l2 == kAbsent || !p.copy(l2 + 6u, mac, 6)) std::memset(mac, 0, 6);
+}
+
+// The offender's VLAN tags (802.1Q / 802.1ad / 0x9100, up to two: the bytes
+// between its MAC addresses and its IP ethertype), copied into the error so it
+// goes back on the same VLAN. Returns the tag bytes written to dst (0 without
+// tags, or when something other than tags sits there, e.g. MPLS).
+uint32_t offender_tags(const Batch& in, uint32_t i, uint8_t* dst) {
+  ByteView p = in.packet(i).view();
+  uint16_t l2 = in.u16(COL_L2)[i], l3 = in.u16(COL_L3)[i];
+  if (l2 == kAbsent || l3 == kAbsent || in.u16(COL_L2_5)[i] != kAbsent || l3 < l2 + 14u) return 0;
+  uint32_t n = l3 - l2 - 14u;
+  if (n == 0 || n > 8 || n % 4) return 0;
+  for (uint32_t k = 0; k < n; k += 4) {
+    uint16_t tpid = 0;
+    if (!p.be16(l2 + 12u + k, tpid) || (tpid != 0x8100 && tpid != 0x88a8 && tpid != 0x9100)) return 0;
+  }
+  return p.copy(l2 + 12u, dst, n) ? n : 0;
 }
 
 // Bytes of the offending IP packet from its header on (captured bytes).
@@ -85,8 +102,9 @@ Status icmp_frag_needed(const Batch& in, uint32_t i, uint16_t next_hop_mtu, cons
   offender_mac(in, i, mac);
   std::memcpy(f, mac, 6);
   std::memcpy(f + 6, opt.src_mac, 6);
-  store_be16(f + 12, 0x0800);
-  uint8_t* h = f + 14;
+  uint32_t tags = offender_tags(in, i, f + 12);
+  store_be16(f + 12 + tags, 0x0800);
+  uint8_t* h = f + 14 + tags;
   uint32_t tot = 28 + quote;
   h[0] = 0x45;
   h[1] = opt.tos;
@@ -106,7 +124,7 @@ Status icmp_frag_needed(const Batch& in, uint32_t i, uint16_t next_hop_mtu, cons
   store_be16(m + 6, next_hop_mtu);
   std::memcpy(m + 8, ip.data(), quote);
   store_be16(m + 2, csum_finish(csum_add_bytes(0, m, 8 + quote)));
-  return append_error(in, i, f, 14 + tot, 14, out);
+  return append_error(in, i, f, 14 + tags + tot, 14 + tags, out);
 }
 
 Status icmpv6_packet_too_big(const Batch& in, uint32_t i, uint32_t mtu, const IcmpErrorOptions& opt, Batch& out) {
@@ -121,8 +139,9 @@ Status icmpv6_packet_too_big(const Batch& in, uint32_t i, uint32_t mtu, const Ic
   offender_mac(in, i, mac);
   std::memcpy(f, mac, 6);
   std::memcpy(f + 6, opt.src_mac, 6);
-  store_be16(f + 12, 0x86dd);
-  uint8_t* h = f + 14;
+  uint32_t tags = offender_tags(in, i, f + 12);
+  store_be16(f + 12 + tags, 0x86dd);
+  uint8_t* h = f + 14 + tags;
   store_be32(h, 0x60000000u | (opt.flow_label & 0xFFFFF));
   store_be16(h + 4, uint16_t(8 + quote));
   h[6] = 58;
@@ -137,7 +156,7 @@ Status icmpv6_packet_too_big(const Batch& in, uint32_t i, uint32_t mtu, const Ic
   std::memcpy(m + 8, ip.data(), quote);
   uint32_t sum = pseudo_sum_v6(h + 8, h + 24, 58, 8 + quote);
   store_be16(m + 2, csum_finish(csum_add_bytes(sum, m, 8 + quote)));
-  return append_error(in, i, f, 14 + 40 + 8 + quote, 14, out);
+  return append_error(in, i, f, 14 + tags + 40 + 8 + quote, 14 + tags, out);
 }
 
 }  // namespace vs

@@ -4,7 +4,8 @@
 // type 2 code 0, 32-bit MTU, never below 1280), built the way Linux
 // icmp_send / icmp6_send build them:
 //
-//   IPv4: Eth(dst = offender's source MAC, src = opt.src_mac, 0x0800)
+//   IPv4: Eth(dst = offender's source MAC, src = opt.src_mac, the
+//         offender's VLAN tags (up to two 802.1Q/802.1ad/0x9100), 0x0800)
 //         IP(TOS opt.tos (Linux 0xc0), ID opt.ip_id, DF per opt.df, TTL
 //         opt.ttl, proto 1, src opt.src_ip, dst = offender's source)
 //         ICMP(3, 4, checksum, 0, mtu) + the offending IP packet from its IP
@@ -13,11 +14,12 @@
 //         header 58, hop limit opt.ttl, src opt.src_ip, dst = offender's
 //         source) ICMPv6(2, 0, checksum, mtu) + quote, total <= opt.max_len
 //         (1280).
-// The error is appended to out with L2/L3/L4 set and NEXT = the offender's
+// The error is appended to out with L2/L3/L4 set (L3 after the tags) and NEXT = the offender's
 // IN_PORT (it goes back where the packet came from).
 //
 // Does not: rate-limit, decide whether to answer (never for ICMP errors or
-// non-first fragments; use icmp_error_allowed), or quote a VLAN tag.
+// non-first fragments; use icmp_error_allowed), or quote the offender's L2
+// header (the quote starts at its IP header, as RFC 792 says).
 #pragma once
 #include <cstdint>
 

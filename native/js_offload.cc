@@ -3,7 +3,8 @@
 // src/offload/native-offload.ts validates arguments first; the checks here
 // only keep the core safe.
 //   applyVnetHdr(batch, i, hdr: Uint8Array(10))
-//   csumComplete(batch, zeroFold 0|1, engine 0|1) -> packets completed
+//   csumComplete(batch, zeroFold 0|1, engine 0..3 (CsumEngine)) -> packets completed
+//   rxCsumCheck(batch) -> packets dropped (bad_l4_checksum)
 //   gsoBatch(in, out, opts) -> { consumed, outputFull }
 //   gsoPacket(in, i, out, opts) -> { drop, segments } (throws ERR_VS_OUTPUT_FULL)
 //   mtuCheck(batch, i, ipMtu, frameLimit) -> { verdict, ipLength }
@@ -24,6 +25,7 @@
 #include "js_util.h"
 #include "mtu_check.h"
 #include "reassembly.h"
+#include "rx_csum_check.h"
 #include "virtio_net_hdr.h"
 
 namespace vs::js {
@@ -101,8 +103,15 @@ Napi::Value apply_vnet_hdr(const Napi::CallbackInfo& info) {
 Napi::Value csum_complete(const Napi::CallbackInfo& info) {
   Batch b = batch_arg(info, 0, "batch");
   ZeroFold z = u32_arg(info, 1, "zeroFold") ? ZeroFold::KEEP : ZeroFold::MANGLE;
-  CsumEngine e = u32_arg(info, 2, "engine") ? CsumEngine::FAULT_NO_PSEUDO : CsumEngine::CORRECT;
+  uint32_t ev = u32_arg(info, 2, "engine");
+  if (ev > uint32_t(CsumEngine::FAULT_TAG_SHIFT)) throw_type(info.Env(), "an engine in 0..3", info[2]);
+  CsumEngine e = CsumEngine(ev);
   return Napi::Number::New(info.Env(), csum_complete_batch(b, z, e));
+}
+
+Napi::Value rx_csum_check_js(const Napi::CallbackInfo& info) {
+  Batch b = batch_arg(info, 0, "batch");
+  return Napi::Number::New(info.Env(), rx_l4_csum_check_batch(b));
 }
 
 Napi::Value gso_batch_js(const Napi::CallbackInfo& info) {
@@ -244,6 +253,7 @@ class JsReassembler : public Napi::ObjectWrap<JsReassembler> {
 void register_offload(Napi::Env env, Napi::Object exports) {
   exports.Set("applyVnetHdr", Napi::Function::New(env, apply_vnet_hdr, "applyVnetHdr"));
   exports.Set("csumComplete", Napi::Function::New(env, csum_complete, "csumComplete"));
+  exports.Set("rxCsumCheck", Napi::Function::New(env, rx_csum_check_js, "rxCsumCheck"));
   exports.Set("gsoBatch", Napi::Function::New(env, gso_batch_js, "gsoBatch"));
   exports.Set("gsoPacket", Napi::Function::New(env, gso_packet_js, "gsoPacket"));
   exports.Set("mtuCheck", Napi::Function::New(env, mtu_check_js, "mtuCheck"));

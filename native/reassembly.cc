@@ -128,6 +128,13 @@ Status Reassembler::feed(const Batch& in, uint32_t i, uint64_t now_ns, Batch& ou
     return Status::OK;
   }
   uint32_t hl = uint32_t(d.head.size()), len = hl + d.total;
+  if (hl - d.l3 + d.total > 65535) {
+    // The first fragment's options take the datagram past 65535 bytes.
+    res->drop = DropReason::REASM_BAD_FRAGMENT;
+    res->dropped_fragments = uint32_t(d.ranges.size());
+    drop(it);
+    return Status::OK;
+  }
   uint32_t j;
   {
     // Build in place: append the head, then the data after it.

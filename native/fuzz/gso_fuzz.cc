@@ -1,8 +1,10 @@
 // libFuzzer target for the offload operations: GSO (TCP, USO, UFO, tunnel),
-// checksum completion, MTU check, IPv4 fragmentation, ICMP errors and
+// checksum completion (and the NIC fault engines), the receiving host's
+// checksum check, MTU check, IPv4 fragmentation, ICMP errors and
 // reassembly. Input: byte 0 = gso_type (low 3 bits: 0 none, 1 tcpv4, 3 udp,
 // 4 tcpv6, 5 udp_l4) | bit 3 NEEDS_CSUM | bit 4 partial_csum | bit 5 ovs
-// profile; bytes 1-2 gso_size, 3-4 MTU, 5-6 csum_start, 7 csum_offset; the
+// profile, bits 6-7 checksum engine (CsumEngine: correct or a NIC fault);
+// bytes 1-2 gso_size, 3-4 MTU, 5-6 csum_start, 7 csum_offset; the
 // rest is one Ethernet frame. The frame is parsed first (as the datapath
 // does). Invariants: every output packet is valid and no operation writes
 // outside a packet (ASan), output never exceeds the stated capacity.
@@ -17,6 +19,7 @@
 #include "mtu_check.h"
 #include "parse.h"
 #include "reassembly.h"
+#include "rx_csum_check.h"
 #include "virtio_net_hdr.h"
 
 using namespace vs;
@@ -64,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   require(st == Status::OK || st == Status::OUTPUT_FULL);
   require(out.b.count() <= out.b.capacity());
   check_all(out.b);
-  csum_complete_batch(out.b, ZeroFold::MANGLE);
+  csum_complete_batch(out.b, ZeroFold::MANGLE, CsumEngine(data[0] >> 6));
+  rx_l4_csum_check_batch(out.b);
   uint32_t len;
   mtu_check(in.b, 0, mtu, 1518, &len);
 

@@ -158,8 +158,10 @@ export interface NativeAddon {
   Datapath: new (options?: NativeDatapathOptions) => NativeDatapath;
   /** native/js_offload.cc (src/offload/native-offload.ts wraps these): virtio_net_hdr -> columns. */
   applyVnetHdr(batch: ArrayBuffer, index: number, hdr: Uint8Array): void;
-  /** Completes NEEDS_CSUM packets; zeroFold 0 = 0xFFFF, 1 = 0x0000; engine 1 = bad-hw-csum fault. */
+  /** Completes NEEDS_CSUM packets; zeroFold 0 = 0xFFFF, 1 = 0x0000; engine 0 correct, 1 bad-hw-csum, 2 nested-mplsogre-csum, 3 vxlan-vlan-gso. */
   csumComplete(batch: ArrayBuffer, zeroFold: number, engine: number): number;
+  /** The receiving host's TCP/UDP checksum check (native/rx_csum_check.h); returns packets dropped. */
+  rxCsumCheck(batch: ArrayBuffer): number;
   gsoBatch(input: ArrayBuffer, output: ArrayBuffer, options: NativeGsoOptions): { consumed: number; outputFull: boolean };
   gsoPacket(input: ArrayBuffer, index: number, output: ArrayBuffer, options: NativeGsoOptions): { drop: number; segments: number };
   mtuCheck(batch: ArrayBuffer, index: number, ipMtu: number, frameLimit: number): { verdict: number; ipLength: number };

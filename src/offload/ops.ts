@@ -57,16 +57,38 @@ export function applyVirtioNetHdr(batch: PacketBatch, index: number, hdr: Virtio
   native().applyVnetHdr(batch.buffer, checkIndex(batch, index), bytes);
 }
 
+/**
+ * Who completes partial checksums: software / a correct NIC, or a NIC with a
+ * modelled fault (native/csum_complete.h CsumEngine; every packet a fault
+ * touched gets FLAG_FAULT):
+ *  - 'bad-hw-csum': advertises HW checksum, leaves the pseudo-header out (Broadcom BCM5719);
+ *  - 'nested-mplsogre-csum': on MPLSoGRE packets sums from the GRE header instead of csum_start;
+ *  - 'vxlan-vlan-gso': on VXLAN over an 802.1Q underlay the sum starts 4 bytes early (header lengths miss the tag).
+ * The last two need the batch parsed after encap (COL_TNL, FLAG_VLAN).
+ */
+export type CsumEngineName = 'correct' | 'bad-hw-csum' | 'nested-mplsogre-csum' | 'vxlan-vlan-gso';
+const ENGINES: Record<CsumEngineName, number> = { correct: 0, 'bad-hw-csum': 1, 'nested-mplsogre-csum': 2, 'vxlan-vlan-gso': 3 };
+
 export interface CompleteOptions {
   /** What a computed 0 becomes: 'mangle' 0xFFFF (skb_checksum_help), 'keep' 0x0000 (Linux TCP GSO). */
   zero?: 'mangle' | 'keep';
-  /** 'bad-hw-csum': the modelled NIC fault (checksum without the pseudo-header; FLAG_FAULT set). */
-  engine?: 'correct' | 'bad-hw-csum';
+  engine?: CsumEngineName;
 }
 
 /** Completes every live NEEDS_CSUM packet. Returns the number completed. */
 export function completeChecksums(batch: PacketBatch, options: CompleteOptions = {}): number {
-  return native().csumComplete(batch.buffer, options.zero === 'keep' ? 1 : 0, options.engine === 'bad-hw-csum' ? 1 : 0);
+  const engine = ENGINES[options.engine ?? 'correct'];
+  if (engine === undefined) throw new RangeError(`expected one of ${Object.keys(ENGINES).join(', ')} for options.engine, received ${String(options.engine)}`);
+  return native().csumComplete(batch.buffer, options.zero === 'keep' ? 1 : 0, engine);
+}
+
+/**
+ * The receiving host's TCP/UDP checksum check (native/rx_csum_check.h) on
+ * every live parsed packet: wrong or still-partial checksums, and zero UDP
+ * checksums over IPv6, are dropped as `bad_l4_checksum`. Returns the number dropped.
+ */
+export function checkReceivedChecksums(batch: PacketBatch): number {
+  return native().rxCsumCheck(batch.buffer);
 }
 
 /** Segments every live packet of input into output. Refused packets are marked dropped in input. */

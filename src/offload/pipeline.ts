@@ -3,9 +3,13 @@
  * port: guest offload metadata (virtio_net_hdr) -> MTU check on the inner
  * packet (drop + ICMP frag-needed / Packet Too Big to the guest, or
  * fragmentation) -> software GSO (vRouter shrinks gso_size so segment +
- * encap fits the underlay) -> optional tunnel encap (src/tunnel) -> NIC model
- * (hwCsum completes partial checksums, faults) -> wire frames. The replay /
- * topology layer calls this; the work happens in the native ops.
+ * encap fits the underlay; or the NIC segments, for `linux` / `ovs` with
+ * `tso`) -> optional tunnel encap (src/tunnel) -> NIC model (hwCsum completes
+ * partial checksums; named faults, each faulted frame reported) -> wire
+ * frames. The MTU is the port's IP MTU or its frame-size limit minus the
+ * outer L2 header (a VLAN-tagged underlay counts the tag against a frame
+ * limit, not against the IP MTU). The replay / topology layer calls this;
+ * the work happens in the native ops.
  */
 import { PacketBatch } from '../datapath/batch.js';
 import { PacketFlag } from '../datapath/batch-layout.js';
@@ -14,6 +18,7 @@ import { encapBatch, tunnelOverhead, resolveTunnel, type TunnelSpec } from '../t
 import {
   applyVirtioNetHdr,
   completeChecksums,
+  type CsumEngineName,
   dropName,
   fragmentIpv4,
   gsoBatch,
@@ -25,15 +30,22 @@ import {
 } from './ops.js';
 
 export type OffloadProfile = 'linux' | 'ovs' | 'vrouter';
-export type NicFault = 'bad-hw-csum';
+/** Modelled NIC faults (native/csum_complete.h): see CsumEngineName. */
+export type NicFault = 'bad-hw-csum' | 'nested-mplsogre-csum' | 'vxlan-vlan-gso';
 
 export interface NicModel {
   /** IP MTU of the underlay port. */
   ipMtu: number;
-  /** Frame-size limit (e.g. 1518, 1522 with a VLAN tag); 0 = IP MTU only. */
+  /** Frame-size limit (e.g. 1514, or 1518 with a VLAN tag); 0 = IP MTU only. */
   frameLimit?: number;
   /** NETIF_F_HW_CSUM: the NIC completes partial checksums. */
   hwCsum: boolean;
+  /**
+   * The NIC segments (TSO, tunnel TSO) what the host hands it. Host traffic
+   * only: the `vrouter` profile always segments in software and ignores it.
+   */
+  tso?: boolean;
+  /** Faults of this NIC; when several could apply to a packet the first listed wins. */
   faults?: NicFault[];
 }
 
@@ -60,6 +72,10 @@ export interface PipelineResult {
   drops: { input: number; reason: string }[];
   /** Indexes into `wire` of frames a modelled fault touched. */
   faulted: number[];
+  /** The same frames with the fault that touched each. */
+  faults: { wire: number; fault: NicFault }[];
+  /** The inner IP MTU the pipeline enforced (ICMP errors carry it). */
+  innerMtu: number;
 }
 
 function batchFor(frames: Uint8Array[]): PacketBatch {
@@ -80,27 +96,59 @@ export function ipOverhead(spec: TunnelSpec): number {
   return tunnelOverhead(t) - (14 + (t.vlan ? 4 : 0)) + l2;
 }
 
+/**
+ * The inner IP MTU of a port: its IP MTU, or its frame limit minus the outer
+ * L2 header (14, + 4 per VLAN tag) when that is smaller, minus the tunnel's
+ * IP overhead. `l2` is the L2 length of a packet leaving without a tunnel.
+ */
+export function innerIpMtu(nic: NicModel, tunnel: TunnelSpec | undefined, l2 = 14): number {
+  const outerL2 = tunnel ? 14 + (resolveTunnel(tunnel).vlan ? 4 : 0) : l2;
+  const ipLimit = nic.frameLimit ? Math.min(nic.ipMtu, nic.frameLimit - outerL2) : nic.ipMtu;
+  return ipLimit - (tunnel ? ipOverhead(tunnel) : 0);
+}
+
+/** The checksum engine of the NIC for this packet kind (first listed fault that models this path). */
+function nicEngine(nic: NicModel, nicSegmented: boolean): { engine: CsumEngineName; fault?: NicFault } {
+  for (const f of nic.faults ?? []) {
+    if (f === 'vxlan-vlan-gso' && nicSegmented) return { engine: f, fault: f };
+    if ((f === 'bad-hw-csum' || f === 'nested-mplsogre-csum') && (nic.hwCsum || nicSegmented)) return { engine: f, fault: f };
+  }
+  return { engine: 'correct' };
+}
+
 /** Runs the inputs through the pipeline. */
 export function runOffloadPipeline(inputs: PipelineInput[], cfg: PipelineConfig): PipelineResult {
   const parser = createParser();
-  const res: PipelineResult = { wire: [], toGuest: [], drops: [], faulted: [] };
   const overhead = cfg.tunnel ? ipOverhead(cfg.tunnel) : 0;
-  const innerMtu = cfg.nic.ipMtu - overhead;
+  const res: PipelineResult = { wire: [], toGuest: [], drops: [], faulted: [], faults: [], innerMtu: innerIpMtu(cfg.nic, cfg.tunnel) };
   const gsoProfile: GsoProfileName = cfg.profile === 'ovs' ? 'ovs' : 'linux';
+  for (const fault of cfg.nic.faults ?? [])
+    if (fault !== 'bad-hw-csum' && fault !== 'nested-mplsogre-csum' && fault !== 'vxlan-vlan-gso')
+      throw new RangeError(`expected a known NIC fault for nic.faults, received ${String(fault)}`);
   inputs.forEach((input, n) => {
     const inb = batchFor([input.frame]);
     inb.append(input.frame);
     if (input.vnetHdr) applyVirtioNetHdr(inb, 0, input.vnetHdr);
     parser.parse(inb, 1);
+    if (inb.drop[0] !== 0) {
+      res.drops.push({ input: n, reason: dropName(inb.drop[0]) });
+      return;
+    }
+    const innerMtu = innerIpMtu(cfg.nic, cfg.tunnel, inb.l3[0] === 0xffff ? 14 : inb.l3[0]);
+    if (innerMtu < 68) throw new RangeError(`offload pipeline: the port leaves an inner IP MTU of ${innerMtu} (< 68)`);
     // 1. MTU of the inner packet (what fits inside the tunnel).
     let gsoSize: number | undefined;
     const m = mtuCheck(inb, 0, innerMtu);
     let stage = inb;
+    const isGso = inb.gsoType[0] !== 0;
     if (m.verdict !== 'fits') {
-      const isGso = inb.gsoType[0] !== 0;
       if (isGso && cfg.profile === 'vrouter') {
         // vRouter: shrink gso_size so that each segment + encap fits the underlay.
         gsoSize = inb.gsoSize[0] - (m.ipLength - innerMtu);
+        if (gsoSize < 1) {
+          res.drops.push({ input: n, reason: 'gso_size_too_small' });
+          return;
+        }
       } else if (m.verdict === 'fragment' && cfg.profile !== 'ovs') {
         const fr = batchFor([input.frame, input.frame]);
         const r = fragmentIpv4(inb, 0, innerMtu, fr);
@@ -123,28 +171,40 @@ export function runOffloadPipeline(inputs: PipelineInput[], cfg: PipelineConfig)
         return;
       }
     }
-    // 2. Software GSO (checksums left partial only when the NIC completes them and no tunnel checksum needs them).
+    // 2. Segmentation: in software, or by the NIC (TSO; not for vRouter). The
+    // NIC model produces the same segments, with its checksum engine below.
+    const nicSegments = cfg.nic.tso === true && cfg.profile !== 'vrouter' && isGso;
+    const leavePartial = cfg.nic.hwCsum || nicSegments;
     const seg = PacketBatch.create({ capacity: 1024, dataSize: 4 << 20, headroom: 192 });
-    const g = gsoBatch(stage, seg, { profile: gsoProfile, partialCsum: cfg.nic.hwCsum, ...(gsoSize ? { gsoSize } : {}) });
+    const g = gsoBatch(stage, seg, { profile: gsoProfile, partialCsum: leavePartial, ...(gsoSize ? { gsoSize } : {}) });
     if (g.outputFull) throw new RangeError('offload pipeline: more than 1024 segments for one input');
     for (let i = 0; i < stage.count; i++) if (stage.drop[i] !== 0) res.drops.push({ input: n, reason: dropName(stage.drop[i]) });
+    const nicSegmented = nicSegments && seg.count > 1;
     // 3. Encap. A computed outer UDP checksum needs complete inner checksums first.
     if (cfg.tunnel) {
-      if (cfg.tunnel.udpChecksum === 'compute' || !cfg.nic.hwCsum) completeChecksums(seg);
+      if (cfg.tunnel.udpChecksum === 'compute' || !leavePartial) completeChecksums(seg);
       encapBatch(seg, cfg.tunnel);
+      // Re-parse (the NIC model's faults look at the tunnel), keeping encap's drops.
+      const dropped = Array.from(seg.drop.subarray(0, seg.count));
+      parser.parse(seg, 1);
+      dropped.forEach((d, i) => {
+        if (d !== 0) seg.drop[i] = d;
+      });
     }
     // 4. NIC model: partial checksums completed in software (no HW_CSUM) or by the NIC (faults apply).
-    const faulty = cfg.nic.hwCsum && (cfg.nic.faults ?? []).includes('bad-hw-csum');
-    completeChecksums(seg, { engine: faulty ? 'bad-hw-csum' : 'correct' });
+    const { engine, fault } = nicEngine(cfg.nic, nicSegmented);
+    completeChecksums(seg, { engine });
     for (let i = 0; i < seg.count; i++) {
       if (seg.drop[i] !== 0) {
         res.drops.push({ input: n, reason: dropName(seg.drop[i]) });
         continue;
       }
-      if ((seg.flags[i] & PacketFlag.FAULT) !== 0) res.faulted.push(res.wire.length);
+      if ((seg.flags[i] & PacketFlag.FAULT) !== 0 && fault) {
+        res.faulted.push(res.wire.length);
+        res.faults.push({ wire: res.wire.length, fault });
+      }
       res.wire.push(Uint8Array.from(seg.packet(i)));
     }
   });
   return res;
 }
-
