@@ -1,5 +1,6 @@
 #include "action.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "action_tnl.h"
@@ -266,52 +267,99 @@ ActionExecutor::ActionExecutor() {
   Batch::open(mem, layout.total_size, &scratch_);
 }
 
+static_assert(kColumnCount == 25, "copy_packet copies every batch column: update it when a column is added");
+
 Status ActionExecutor::copy_packet(const Batch& src, uint32_t i, const Batch& dst, uint32_t* index) {
-  MutByteView bytes = src.packet(i);
+  // Batch::append's slot rules, with every column written once (no clearing pass).
   if (!src.packet_valid(i)) return Status::BAD_BATCH;
-  Batch d = dst;
-  Status st = d.append(bytes.data(), uint32_t(bytes.size()), src.u32(COL_WIRE_LENGTH)[i], src.u32(COL_TS_SEC)[i],
-                       src.u32(COL_TS_NSEC)[i], src.u32(COL_IN_PORT)[i]);
-  if (st != Status::OK) return st == Status::BATCH_FULL ? Status::OUTPUT_FULL : st;
-  uint32_t j = dst.count() - 1;
-  for (Column c : {COL_FLAGS, COL_HASH, COL_TUN_ID, COL_NEXT}) dst.u32(c)[j] = src.u32(c)[i];
+  BatchHeader& h = dst.header();
+  uint32_t length = src.u32(COL_LENGTH)[i];
+  if (h.count >= h.capacity) return Status::OUTPUT_FULL;
+  uint64_t start = h.data_used;
+  uint64_t slot = uint64_t(h.headroom) + length + h.tailroom;
+  if (start + slot > h.data_size) return Status::OUTPUT_FULL;
+  uint32_t j = h.count;
+  uint32_t off = uint32_t(start + h.headroom);
+  std::memcpy(dst.data_area() + off, src.data_area() + src.u32(COL_OFFSET)[i], length);
+  uint64_t end = (start + slot + 7) & ~uint64_t(7);
+  if (end > h.data_size) end = start + slot;
+  dst.u32(COL_OFFSET)[j] = off;
+  dst.u32(COL_LENGTH)[j] = length;
+  dst.u32(COL_SLOT_START)[j] = uint32_t(start);
+  dst.u32(COL_SLOT_END)[j] = uint32_t(end);
+  for (Column c : {COL_WIRE_LENGTH, COL_TS_SEC, COL_TS_NSEC, COL_FLAGS, COL_HASH, COL_IN_PORT, COL_TUN_ID, COL_NEXT})
+    dst.u32(c)[j] = src.u32(c)[i];
   for (Column c : {COL_DROP, COL_L2, COL_L2_5, COL_L3, COL_L4, COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4,
                    COL_GSO_TYPE, COL_GSO_SIZE, COL_CSUM_START, COL_CSUM_OFFSET})
     dst.u16(c)[j] = src.u16(c)[i];
   std::memcpy(dst.key(j), src.key(i), sizeof(FlowKey));
+  h.data_used = uint32_t(end);
+  h.count = j + 1;
   *index = j;
   return Status::OK;
+}
+
+bool ActionExecutor::single_output(ByteView prog, uint32_t* growth) {
+  const uint8_t* p = prog.data();
+  uint32_t count = le16(p + 2);
+  size_t off = 4;
+  *growth = 0;
+  for (uint32_t a = 0; a < count; a++) {
+    ActionOp op = ActionOp(p[off]);
+    if (op == ActionOp::CLONE || op == ActionOp::USERSPACE) return false;
+    if (op == ActionOp::PUSH_VLAN) *growth += 4;
+    if (op == ActionOp::TNL_PUSH) *growth += le16(p + off + 4 + 4 + offsetof(TunnelTemplate, hdr_len));
+    if (op == ActionOp::OUTPUT && a + 1 != count) return false;
+    if (a + 1 == count && op != ActionOp::OUTPUT) return false;
+    off += 4 + le16(p + off + 2);
+  }
+  return count > 0;
 }
 
 Status ActionExecutor::execute(const Batch& in, uint32_t i, ByteView prog, const Batch& out, ExecResult* res,
                                std::vector<uint32_t>* userspace) {
   *res = ExecResult();
   if (!in.packet_valid(i)) return Status::BAD_BATCH;
-  BatchHeader& sh = scratch_.header();
-  sh.count = 0;
-  sh.data_used = 0;
-  uint32_t w;
-  Status st = copy_packet(in, i, scratch_, &w);
-  if (st != Status::OK) return Status::BAD_BATCH;  // larger than any packet the scratch holds
   BatchHeader& oh = out.header();
   uint32_t saved_count = oh.count, saved_used = oh.data_used;
   size_t saved_cookies = userspace ? userspace->size() : 0;
   bool stop = false;
-  st = run(prog, w, 0, out, res, userspace, &stop);
+  Status st;
+  uint32_t growth = 0;
+  if (single_output(prog, &growth) && growth <= oh.headroom) {
+    // Work on the copy in the output batch; the final OUTPUT only names the port.
+    uint32_t w;
+    st = copy_packet(in, i, out, &w);
+    if (st == Status::OK) {
+      Batch work = out;
+      st = run(work, prog, w, 0, out, true, res, userspace, &stop);
+    }
+    if (st == Status::OK && res->outputs == 0) {  // dropped before the output: discard the copy
+      oh.count = saved_count;
+      oh.data_used = saved_used;
+    }
+  } else {
+    BatchHeader& sh = scratch_.header();
+    sh.count = 0;
+    sh.data_used = 0;
+    uint32_t w;
+    if (copy_packet(in, i, scratch_, &w) != Status::OK) return Status::BAD_BATCH;  // larger than the scratch holds
+    st = run(scratch_, prog, w, 0, out, false, res, userspace, &stop);
+  }
   if (st != Status::OK) {
     oh.count = saved_count;
     oh.data_used = saved_used;
     if (userspace) userspace->resize(saved_cookies);
     *res = ExecResult();
-    return st;
+    return st == Status::BATCH_FULL ? Status::OUTPUT_FULL : st;
   }
   if (res->outputs > 0) res->drop = 0;
   else if (res->drop == 0) res->drop = uint16_t(DropReason::NO_OUTPUT_ACTION);
   return Status::OK;
 }
 
-Status ActionExecutor::run(ByteView prog, uint32_t w, uint32_t depth, const Batch& out, ExecResult* res,
-                           std::vector<uint32_t>* userspace, bool* stop) {
+Status ActionExecutor::run(Batch& work, ByteView prog, uint32_t w, uint32_t depth, const Batch& out, bool direct,
+                           ExecResult* res, std::vector<uint32_t>* userspace, bool* stop) {
   const uint8_t* p = prog.data();
   uint32_t count = le16(p + 2);
   size_t off = 4;
@@ -322,41 +370,44 @@ Status ActionExecutor::run(ByteView prog, uint32_t w, uint32_t depth, const Batc
     off += 4 + len;
     switch (op) {
       case ActionOp::OUTPUT: {
-        uint32_t j;
-        Status st = copy_packet(scratch_, w, out, &j);
-        if (st != Status::OK) return st;
+        uint32_t j = w;
+        if (!direct) {
+          Status st = copy_packet(work, w, out, &j);
+          if (st != Status::OK) return st;
+        }
         out.u32(COL_NEXT)[j] = le32(arg);
         out.u16(COL_DROP)[j] = 0;
         res->outputs++;
         break;
       }
       case ActionOp::PUSH_VLAN: {
-        Status st = push_vlan(scratch_, w, le16(arg), le16(arg + 2));
+        Status st = push_vlan(work, w, le16(arg), le16(arg + 2));
         if (st != Status::OK) {
           res->drop = uint16_t(DropReason::HEAD_SPACE_RESERVE_FAIL);
           *stop = true;
         }
         break;
       }
-      case ActionOp::POP_VLAN: pop_vlan(scratch_, w); break;
-      case ActionOp::SET_ETH_SRC: set_eth(scratch_, w, arg, 6); break;
-      case ActionOp::SET_ETH_DST: set_eth(scratch_, w, arg, 0); break;
-      case ActionOp::SET_IPV4_SRC: set_ipv4_addr(scratch_, w, arg, 12); break;
-      case ActionOp::SET_IPV4_DST: set_ipv4_addr(scratch_, w, arg, 16); break;
-      case ActionOp::SET_IPV6_SRC: set_ipv6_addr(scratch_, w, arg, 8); break;
-      case ActionOp::SET_IPV6_DST: set_ipv6_addr(scratch_, w, arg, 24); break;
-      case ActionOp::SET_TP_SRC: set_port(scratch_, w, arg[0], le16(arg + 2), 0); break;
-      case ActionOp::SET_TP_DST: set_port(scratch_, w, arg[0], le16(arg + 2), 2); break;
-      case ActionOp::SET_TTL: set_ttl(scratch_, w, arg[0]); break;
-      case ActionOp::SET_DSCP: set_dscp(scratch_, w, arg[0]); break;
+      case ActionOp::POP_VLAN: pop_vlan(work, w); break;
+      case ActionOp::SET_ETH_SRC: set_eth(work, w, arg, 6); break;
+      case ActionOp::SET_ETH_DST: set_eth(work, w, arg, 0); break;
+      case ActionOp::SET_IPV4_SRC: set_ipv4_addr(work, w, arg, 12); break;
+      case ActionOp::SET_IPV4_DST: set_ipv4_addr(work, w, arg, 16); break;
+      case ActionOp::SET_IPV6_SRC: set_ipv6_addr(work, w, arg, 8); break;
+      case ActionOp::SET_IPV6_DST: set_ipv6_addr(work, w, arg, 24); break;
+      case ActionOp::SET_TP_SRC: set_port(work, w, arg[0], le16(arg + 2), 0); break;
+      case ActionOp::SET_TP_DST: set_port(work, w, arg[0], le16(arg + 2), 2); break;
+      case ActionOp::SET_TTL: set_ttl(work, w, arg[0]); break;
+      case ActionOp::SET_DSCP: set_dscp(work, w, arg[0]); break;
       case ActionOp::CLONE: {
+        // Only on the scratch path (single_output() excludes clone).
         BatchHeader& sh = scratch_.header();
         uint32_t saved_count = sh.count, saved_used = sh.data_used;
         uint32_t c;
         if (copy_packet(scratch_, w, scratch_, &c) != Status::OK) return Status::BAD_BATCH;
         bool inner_stop = false;
         uint16_t saved_drop = res->drop;
-        Status st = run(ByteView(arg, len), c, depth + 1, out, res, userspace, &inner_stop);
+        Status st = run(scratch_, ByteView(arg, len), c, depth + 1, out, false, res, userspace, &inner_stop);
         res->drop = saved_drop;  // a drop inside clone() ends the clone only
         sh.count = saved_count;
         sh.data_used = saved_used;
@@ -373,7 +424,7 @@ Status ActionExecutor::run(ByteView prog, uint32_t w, uint32_t depth, const Batc
         if (userspace) userspace->push_back(le32(arg));
         break;
       case ActionOp::TNL_PUSH: {
-        uint16_t reason = tunnels_.push(scratch_, w, ByteView(arg, len));
+        uint16_t reason = tunnels_.push(work, w, ByteView(arg, len));
         if (reason != 0) {
           res->drop = reason;
           *stop = true;

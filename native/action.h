@@ -98,13 +98,19 @@ class ActionExecutor {
   Status execute(const Batch& in, uint32_t i, ByteView prog, const Batch& out, ExecResult* res,
                  std::vector<uint32_t>* userspace = nullptr);
 
+  // True when the program has no clone() or userspace() and a single OUTPUT
+  // as its last action; *growth = the most bytes its pushes add. Such a
+  // program runs on the packet's copy in the output batch itself (one copy
+  // instead of two) when the output batch's headroom covers the growth.
+  static bool single_output(ByteView prog, uint32_t* growth);
+
   // Copies packet i of `src` (bytes, columns, flow key) to the end of `dst`
   // with dst's headroom/tailroom; returns its index via *index.
   static Status copy_packet(const Batch& src, uint32_t i, const Batch& dst, uint32_t* index);
 
  private:
-  Status run(ByteView prog, uint32_t w, uint32_t depth, const Batch& out, ExecResult* res,
-             std::vector<uint32_t>* userspace, bool* stop);
+  Status run(Batch& work, ByteView prog, uint32_t w, uint32_t depth, const Batch& out, bool direct,
+             ExecResult* res, std::vector<uint32_t>* userspace, bool* stop);
 
   std::vector<uint64_t> scratch_mem_;
   Batch scratch_;

@@ -14,9 +14,11 @@ Status tnl_push_validate(ByteView arg) {
 }
 
 uint16_t TunnelPushState::push(Batch& batch, uint32_t w, ByteView arg) {
-  if (arg.data() != last_arg_ || std::memcmp(arg.data() + 4, &last_, sizeof last_) != 0) {
+  if (!have_last_ || std::memcmp(arg.data() + 4, last_raw_, sizeof last_raw_) != 0) {
+    have_last_ = false;
     if (tunnel_template_load(arg.slice(4, sizeof(TunnelTemplate)), &last_) != Status::OK) return 0;
-    last_arg_ = arg.data();
+    std::memcpy(last_raw_, arg.data() + 4, sizeof last_raw_);
+    have_last_ = true;
   }
   uint32_t port = uint32_t(arg.data()[0]) | uint32_t(arg.data()[1]) << 8 | uint32_t(arg.data()[2]) << 16 |
                   uint32_t(arg.data()[3]) << 24;

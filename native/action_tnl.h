@@ -34,7 +34,8 @@ class TunnelPushState {
   uint16_t push(Batch& batch, uint32_t w, ByteView arg);
 
  private:
-  const uint8_t* last_arg_ = nullptr;
+  uint8_t last_raw_[sizeof(TunnelTemplate)] = {};  // the serialized template last_ was loaded from
+  bool have_last_ = false;
   TunnelTemplate last_{};
   std::unordered_map<uint32_t, std::vector<TunnelState>> states_;
 };

@@ -70,6 +70,7 @@ export const DROP_REASONS = [
   ["reasm_bad_fragment", "fragment length not a multiple of 8 or datagram beyond 65535 bytes"],
   ["bad_l4_checksum", "TCP/UDP checksum wrong at the receiving host"],
   ["icmp_error_suppressed", "too-big packet dropped; no ICMP error sent for it (ICMP error, fragment or broadcast)"],
+  ["reasm_incomplete_chain", "IPv6 first fragment without the whole header chain up to the upper-layer header (RFC 7112)"],
   ["discard", "the route or bridge entry points at a discard nexthop (vRouter Discards)"],
   ["invalid_if", "packet from or to an interface the vRouter does not know"],
   ["invalid_nh", "the nexthop is missing, of the wrong family or has no usable component"],

@@ -277,15 +277,14 @@ export class DatapathEngine {
       await order.prevTranslated;
       if (this.failure) throw this.failure;
       const answers = processed.some((r) => r.misses.length > 0) ? this.translate(seq, firstPacket, shards, processed) : [];
-      order.translated.resolve();
-      const finals = await Promise.all(
-        processed.map(async (r, p) => {
-          // A ticket means the PMD waits for this execute (with or without answers).
-          if (r.ticket === 0) return r;
-          const a = answers[p] ?? NO_ANSWERS;
-          return expectKind(await this.pmds[p].run({ kind: 'execute', seq, ticket: r.ticket, buffer: r.buffer!, answers: a }), 'executed');
-        }),
+      // A ticket means the PMD waits for this execute (with or without answers).
+      // Executes are queued before the next batch may dispatch or translate,
+      // so every PMD executes batches in batch order.
+      const executes = processed.map((r, p) =>
+        r.ticket === 0 ? r : this.pmds[p].run({ kind: 'execute', seq, ticket: r.ticket, buffer: r.buffer!, answers: answers[p] ?? NO_ANSWERS }),
       );
+      order.translated.resolve();
+      const finals = (await Promise.all(executes)).map((r) => (r.kind === 'processed' ? r : expectKind(r, 'executed')));
       return this.merge(seq, firstPacket, count, drops, shards, finals);
     } finally {
       order.dispatched.resolve();

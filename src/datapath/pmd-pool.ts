@@ -55,6 +55,7 @@ export function workerEntry(): string {
 class WorkerPmd implements PmdRunner {
   readonly pmd: number;
   private readonly pool: Piscina;
+  private tail: Promise<void> = Promise.resolve();
   constructor(config: PmdConfig) {
     this.pmd = config.pmd;
     this.pool = new Piscina({
@@ -66,7 +67,20 @@ class WorkerPmd implements PmdRunner {
       workerData: config,
     });
   }
-  async run(task: PmdTask): Promise<PmdResult> {
+  /**
+   * Tasks run strictly in call order, one at a time (piscina's queue does not
+   * promise FIFO order, and a PMD must execute batches in batch order).
+   */
+  run(task: PmdTask): Promise<PmdResult> {
+    const result = this.tail.then(() => this.submit(task));
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async submit(task: PmdTask): Promise<PmdResult> {
     try {
       return (await this.pool.run(task, { name: 'handle', transferList: transferables(task) })) as PmdResult;
     } catch (err) {
@@ -74,6 +88,7 @@ class WorkerPmd implements PmdRunner {
       throw new NativeError('ERR_VS_PMD_CRASHED', `PMD ${this.pmd} failed while running a ${task.kind} task: ${msg}`, { cause: err });
     }
   }
+
   async close(): Promise<void> {
     await this.pool.destroy();
   }

@@ -104,7 +104,7 @@ export class PmdCore {
   }
 }
 
-const OUT_HEADROOM = 64;
+const OUT_HEADROOM = 128; // covers a tunnel header plus tags: such programs run in place in the output batch
 const OUT_GROWTH = 160; // room per packet for pushed headers (a tunnel plus tags)
 
 /**

@@ -1,0 +1,169 @@
+/**
+ * End-to-end datapath throughput: packets per second through the engine
+ * (parse, RSS, flow cache, VXLAN tnl_push action, output) with 1 and 2 PMD
+ * worker threads and a warm cache, next to the upper bound: the same traffic
+ * through a single-thread loop that calls the native VXLAN encap directly.
+ *
+ * Matrix: 64-byte frames and simple IMIX (7 x 64, 4 x 576, 1 x 1500 bytes),
+ * 1000 and 100000 flows. Each engine run first sends every flow once (cold:
+ * upcalls install the megaflow), then times the warm pass. Batches are
+ * built once and copied (ArrayBuffer.slice) for each use; the copy is part
+ * of every measured variant, the upper bound included.
+ *
+ *   node --import tsx bench/datapath.ts             # short run (100k packets per cell)
+ *   BENCH_FULL=1 node --import tsx bench/datapath.ts # 1M packets per cell
+ *
+ * Writes bench/results/datapath.json and prints a table.
+ * Targets (issue 4): 1 PMD >= 50% of the upper bound; 2 PMDs >= 1.6 x 1 PMD.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { PacketBatch } from '../src/datapath/batch.js';
+import { DatapathEngine } from '../src/datapath/engine.js';
+import { native } from '../src/datapath/native.js';
+import { buildFrame } from '../src/packet/frame-builder.js';
+import { StaticRules } from '../src/xlate/static-rules.js';
+import { buildTemplate, resolveTunnel, type TunnelSpec } from '../src/tunnel/index.js';
+
+const FULL = process.env.BENCH_FULL === '1';
+const PACKETS = Number(process.env.BENCH_PACKETS ?? (FULL ? 1_000_000 : 100_000));
+const BATCH_BYTES = 1 << 20; // ~1 MiB of packet data per batch: a worker round trip costs tens of microseconds
+const FLOWS = [1000, 100_000];
+const MIXES = { '64B': [64], IMIX: [64, 64, 64, 64, 64, 64, 64, 576, 576, 576, 576, 1500] } as const;
+const TUNNEL: TunnelSpec = { type: 'vxlan', local: '192.0.2.1', remote: '192.0.2.2', vni: 5001, srcPort: 'ovs' };
+
+function frame(flow: number, size: number): Uint8Array {
+  const headers = [
+    { eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' } },
+    { ipv4: { src: `10.${(flow >> 16) & 0xff}.${(flow >> 8) & 0xff}.${flow & 0xff}`, dst: '10.200.0.1', proto: 17 } },
+    { udp: { sport: 1024 + (flow % 50000), dport: 4000 } },
+  ] as const;
+  return buildFrame([...headers], new Uint8Array(Math.max(0, size - 42 - 4)));
+}
+
+/** Template batches for the run: packet n belongs to flow (n * 7919) % flows. */
+function makeBatches(flows: number, sizes: readonly number[]): PacketBatch[] {
+  const cache = new Map<string, Uint8Array>();
+  const batches: PacketBatch[] = [];
+  let cur: PacketBatch | undefined;
+  const limit = Math.min(PACKETS, 400_000); // distinct template packets; longer runs reuse them
+  for (let n = 0; n < limit; n++) {
+    const flow = (n * 7919) % flows;
+    const size = sizes[n % sizes.length];
+    const k = `${flow}/${size}`;
+    let f = cache.get(k);
+    if (!f) cache.set(k, (f = frame(flow, size)));
+    if (!cur || !cur.append(f, { inPort: 1 })) {
+      const capacity = Math.ceil(BATCH_BYTES / (sizes.reduce((a, b) => a + b, 0) / sizes.length));
+      cur = PacketBatch.create({ capacity, dataSize: BATCH_BYTES + capacity * 136 });
+      batches.push(cur);
+      cur.append(f, { inPort: 1 });
+    }
+    if (cache.size > 200_000) cache.clear();
+  }
+  return batches;
+}
+
+/** Copies of the template batches totalling PACKETS packets. */
+function* stream(batches: PacketBatch[]): Generator<PacketBatch> {
+  let sent = 0;
+  for (let k = 0; sent < PACKETS; k = (k + 1) % batches.length) {
+    const b = batches[k];
+    sent += b.count;
+    yield PacketBatch.wrap(b.buffer.slice(0));
+  }
+}
+
+function count(batches: PacketBatch[]): number {
+  let total = 0;
+  let k = 0;
+  while (total < PACKETS) total += batches[k++ % batches.length].count;
+  return total;
+}
+
+async function runEngine(pmds: number, rules: StaticRules, batches: PacketBatch[], flows: number): Promise<{ pps: number; hitRate: number; upcalls: number }> {
+  const engine = DatapathEngine.create({ slowPath: rules, pmds, pipeline: 2 * pmds + 1, emcEntries: 8192, maxFlows: 65536 });
+  // Cold pass: every flow once (installs the megaflow in every PMD).
+  const warm = PacketBatch.create({ capacity: Math.min(flows, 4096), dataSize: Math.min(flows, 4096) * 300 });
+  for (let f = 0; f < flows; f++) {
+    if (!warm.append(frame(f, 64), { inPort: 1 })) {
+      await engine.process(PacketBatch.wrap(warm.buffer.slice(0)));
+      warm.clear();
+      warm.append(frame(f, 64), { inPort: 1 });
+    }
+  }
+  await engine.process(PacketBatch.wrap(warm.buffer.slice(0)));
+  // Once more so every PMD has the flows (installs reach PMDs a window later).
+  for (let k = 0; k < 2 * pmds + 2; k++) await engine.process(PacketBatch.wrap(warm.buffer.slice(0)));
+  await engine.stats(true);
+  const total = count(batches);
+  const t0 = process.hrtime.bigint();
+  const inflight: Promise<unknown>[] = [];
+  for (const b of stream(batches)) {
+    inflight.push(engine.process(b));
+    if (inflight.length >= 2 * pmds + 1) await inflight.shift();
+  }
+  await Promise.all(inflight);
+  const ns = Number(process.hrtime.bigint() - t0);
+  const s = await engine.stats();
+  await engine.close();
+  const hits = s.pmds.reduce((a, p) => a + p.emcHits + p.megaflowHits, 0);
+  const misses = s.pmds.reduce((a, p) => a + p.misses, 0);
+  return { pps: total / (ns / 1e9), hitRate: hits / Math.max(1, hits + misses), upcalls: s.upcall.upcalls };
+}
+
+function runDirect(batches: PacketBatch[]): number {
+  const template = buildTemplate(resolveTunnel(TUNNEL));
+  const states = new Uint16Array(1);
+  const total = count(batches);
+  const t0 = process.hrtime.bigint();
+  for (const b of stream(batches)) native().tunnelEncap(b.buffer, template, states, null);
+  return total / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+async function main(): Promise<void> {
+  const rules = new StaticRules({ tunnels: { uplink: { ...TUNNEL, port: 100 } }, rules: [{ priority: 1, match: 'in_port=1,ip', actions: 'tnl_push(uplink),2' }] });
+  const rows: Record<string, unknown>[] = [];
+  console.log(`datapath bench: ${PACKETS} packets per cell, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})`);
+  console.log('mix    flows   direct Mpps  1 PMD Mpps (% of direct)  2 PMD Mpps (x 1 PMD)  hit rate');
+  for (const [mix, sizes] of Object.entries(MIXES)) {
+    for (const flows of FLOWS) {
+      const batches = makeBatches(flows, sizes);
+      runDirect(batches); // warm up
+      const direct = runDirect(batches);
+      const one = await runEngine(1, rules, batches, flows);
+      const two = await runEngine(2, rules, batches, flows);
+      const row = {
+        mix,
+        flows,
+        packets: PACKETS,
+        directPps: Math.round(direct),
+        pmd1Pps: Math.round(one.pps),
+        pmd2Pps: Math.round(two.pps),
+        pmd1OfDirect: one.pps / direct,
+        pmd2OverPmd1: two.pps / one.pps,
+        hitRate1: one.hitRate,
+        hitRate2: two.hitRate,
+        warmUpcalls1: one.upcalls,
+        warmUpcalls2: two.upcalls,
+      };
+      rows.push(row);
+      console.log(
+        `${mix.padEnd(6)} ${String(flows).padStart(6)}  ${(direct / 1e6).toFixed(2).padStart(11)}  ${(one.pps / 1e6).toFixed(2).padStart(10)} (${(100 * row.pmd1OfDirect).toFixed(0)}%)`.padEnd(52) +
+          `${(two.pps / 1e6).toFixed(2).padStart(10)} (x${row.pmd2OverPmd1.toFixed(2)})      ${(100 * one.hitRate).toFixed(1)}%`,
+      );
+    }
+  }
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'datapath.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    JSON.stringify({ date: new Date().toISOString(), full: FULL, cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, targets: { pmd1OfDirect: 0.5, pmd2OverPmd1: 1.6 }, rows }, null, 2) + '\n',
+  );
+  console.log(`wrote ${out}`);
+}
+
+await main();
