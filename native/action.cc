@@ -6,6 +6,8 @@
 #include "action_tnl.h"
 #include "csum.h"
 #include "drop_reason.h"
+#include "tunnel_decap.h"
+#include "tunnel_receiver.h"
 
 namespace vs {
 namespace {
@@ -37,6 +39,8 @@ int arg_size(uint8_t op) {
     case ActionOp::DROP: return 2;
     case ActionOp::USERSPACE: return 4;
     case ActionOp::TNL_PUSH: return int(kTnlPushArgSize);
+    case ActionOp::TNL_POP: return -1;
+    case ActionOp::RECIRC: return 4;
   }
   return -2;  // unknown op
 }
@@ -76,6 +80,11 @@ Status validate(ByteView prog, uint32_t depth, uint32_t* total) {
       case ActionOp::TNL_PUSH: {
         Status st = tnl_push_validate(ByteView(arg, len));
         if (st != Status::OK) return st;
+        break;
+      }
+      case ActionOp::TNL_POP: {
+        TunnelReceiver rx;
+        if (len < 4 || tunnel_receiver_load(ByteView(arg + 4, len - 4), &rx) != Status::OK) return Status::BAD_ARGUMENT;
         break;
       }
       default:
@@ -306,7 +315,8 @@ bool ActionExecutor::single_output(ByteView prog, uint32_t* growth) {
   *growth = 0;
   for (uint32_t a = 0; a < count; a++) {
     ActionOp op = ActionOp(p[off]);
-    if (op == ActionOp::CLONE || op == ActionOp::USERSPACE) return false;
+    if (op == ActionOp::CLONE || op == ActionOp::USERSPACE || op == ActionOp::TNL_POP || op == ActionOp::RECIRC)
+      return false;
     if (op == ActionOp::PUSH_VLAN) *growth += 4;
     if (op == ActionOp::TNL_PUSH) *growth += le16(p + off + 4 + 4 + offsetof(TunnelTemplate, hdr_len));
     if (op == ActionOp::OUTPUT && a + 1 != count) return false;
@@ -317,11 +327,14 @@ bool ActionExecutor::single_output(ByteView prog, uint32_t* growth) {
 }
 
 Status ActionExecutor::execute(const Batch& in, uint32_t i, ByteView prog, const Batch& out, ExecResult* res,
-                               std::vector<uint32_t>* userspace) {
+                               std::vector<uint32_t>* userspace, const Batch* recirc, uint32_t depth) {
   *res = ExecResult();
   if (!in.packet_valid(i)) return Status::BAD_BATCH;
+  recirc_ = recirc;
+  depth_ = depth;
   BatchHeader& oh = out.header();
   uint32_t saved_count = oh.count, saved_used = oh.data_used;
+  uint32_t saved_rcount = recirc ? recirc->header().count : 0, saved_rused = recirc ? recirc->header().data_used : 0;
   size_t saved_cookies = userspace ? userspace->size() : 0;
   bool stop = false;
   Status st;
@@ -346,14 +359,19 @@ Status ActionExecutor::execute(const Batch& in, uint32_t i, ByteView prog, const
     if (copy_packet(in, i, scratch_, &w) != Status::OK) return Status::BAD_BATCH;  // larger than the scratch holds
     st = run(scratch_, prog, w, 0, out, false, res, userspace, &stop);
   }
+  recirc_ = nullptr;
   if (st != Status::OK) {
     oh.count = saved_count;
     oh.data_used = saved_used;
+    if (recirc) {
+      recirc->header().count = saved_rcount;
+      recirc->header().data_used = saved_rused;
+    }
     if (userspace) userspace->resize(saved_cookies);
     *res = ExecResult();
     return st == Status::BATCH_FULL ? Status::OUTPUT_FULL : st;
   }
-  if (res->outputs > 0) res->drop = 0;
+  if (res->outputs > 0 || res->recirc > 0) res->drop = 0;
   else if (res->drop == 0) res->drop = uint16_t(DropReason::NO_OUTPUT_ACTION);
   return Status::OK;
 }
@@ -429,6 +447,31 @@ Status ActionExecutor::run(Batch& work, ByteView prog, uint32_t w, uint32_t dept
           res->drop = reason;
           *stop = true;
         }
+        break;
+      }
+      case ActionOp::TNL_POP: {
+        TunnelReceiver rx;
+        DropReason reason = DropReason::BAD_ACTION_PROGRAM;
+        if (tunnel_receiver_load(ByteView(arg + 4, len - 4), &rx) == Status::OK)
+          reason = tunnel_decap_packet(work, w, rx, nullptr);
+        if (reason != DropReason::NONE) {
+          res->drop = uint16_t(reason);
+          *stop = true;
+        }
+        break;
+      }
+      case ActionOp::RECIRC: {
+        *stop = true;
+        if (!recirc_ || depth_ >= kMaxRecircDepth) {
+          res->drop = uint16_t(DropReason::RECIRCULATION_TOO_DEEP);
+          break;
+        }
+        uint32_t j;
+        Status st = copy_packet(work, w, *recirc_, &j);
+        if (st != Status::OK) return st;
+        recirc_->key(j)->recirc_id = le32(arg);
+        recirc_->u16(COL_DROP)[j] = 0;
+        res->recirc++;
         break;
       }
     }

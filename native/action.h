@@ -20,12 +20,21 @@
 //   DROP         u16 DropReason                stop; the packet is dropped for that reason
 //   USERSPACE    u32 cookie                    report the packet to the slow path (explain)
 //   TNL_PUSH     u32 tunnel port, TunnelTemplate (128 bytes)   encapsulate (tunnel_types.h)
+//   TNL_POP      u32 tunnel port, serialized TunnelReceiver (tunnel_receiver.h, >= 32 bytes)
+//                                              decapsulate (tunnel_decap_packet): the
+//                                              packet becomes the inner frame, flow key
+//                                              tun_* set; a decap drop stops the program
+//   RECIRC       u32 recirc id                 hand the packet as it is to the recirculation
+//                                              batch with key.recirc_id = id, and stop (it is
+//                                              re-parsed and looked up again, as OVS recirc());
+//                                              beyond kMaxRecircDepth passes (or without a
+//                                              recirculation batch): RECIRCULATION_TOO_DEEP
 // Checksum updates follow RFC 1624; a UDP checksum of 0 (none) stays 0 and a
 // computed 0 is written 0xFFFF; a partial checksum (FLAG_L4_CSUM_PARTIAL or
 // FLAG_NEEDS_CSUM) holds the pseudo-header sum and is updated as one.
 //
-// Does not (yet): tunnel pop + recirculation, GSO / fragmentation / MTU checks
-// (their opcodes are added with their implementation, never as stubs).
+// Does not (yet): GSO / fragmentation / MTU checks (their opcodes are added
+// with their implementation, never as stubs).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +50,7 @@ namespace vs {
 constexpr uint8_t kActionVersion = 1;
 constexpr uint32_t kMaxCloneDepth = 4;     // nested clone() levels a program may use
 constexpr uint32_t kMaxActionCount = 1024;  // actions per program (any level)
+constexpr uint32_t kMaxRecircDepth = 6;     // recirculations per input packet (OVS MAX_RECIRC_DEPTH)
 
 #define VS_ACTION_OPS(X) \
   X(OUTPUT, 1)           \
@@ -59,7 +69,9 @@ constexpr uint32_t kMaxActionCount = 1024;  // actions per program (any level)
   X(CLONE, 14)           \
   X(DROP, 15)            \
   X(USERSPACE, 16)       \
-  X(TNL_PUSH, 17)
+  X(TNL_PUSH, 17)        \
+  X(TNL_POP, 18)         \
+  X(RECIRC, 19)
 
 enum class ActionOp : uint8_t {
 #define X(name, value) name = value,
@@ -79,6 +91,7 @@ struct ExecResult {
   uint16_t drop = 0;      // DropReason when outputs == 0 (drop() or NO_OUTPUT_ACTION), else 0
   uint32_t userspace = 0; // userspace() actions executed
   uint32_t last_cookie = 0;
+  uint32_t recirc = 0;    // packets appended to the recirculation batch
 };
 
 // Runs programs on packets. Owns a scratch batch for the working copy (and
@@ -95,8 +108,11 @@ class ActionExecutor {
   // Returns OUTPUT_FULL when `out` has no room: `out` is then exactly as before
   // the call (count and data area rolled back). BAD_BATCH for an invalid
   // input packet. `userspace` (optional) collects the cookies of USERSPACE.
+  // RECIRC appends to `recirc` (null: RECIRC drops as too deep) when `depth`
+  // (the recirculations the packet went through) < kMaxRecircDepth; it is
+  // rolled back with `out` on OUTPUT_FULL (also returned when `recirc` is full).
   Status execute(const Batch& in, uint32_t i, ByteView prog, const Batch& out, ExecResult* res,
-                 std::vector<uint32_t>* userspace = nullptr);
+                 std::vector<uint32_t>* userspace = nullptr, const Batch* recirc = nullptr, uint32_t depth = 0);
 
   // True when the program has no clone() or userspace() and a single OUTPUT
   // as its last action; *growth = the most bytes its pushes add. Such a
@@ -115,6 +131,8 @@ class ActionExecutor {
   std::vector<uint64_t> scratch_mem_;
   Batch scratch_;
   TunnelPushState tunnels_;
+  const Batch* recirc_ = nullptr;  // during execute()
+  uint32_t depth_ = 0;
 };
 
 }  // namespace vs

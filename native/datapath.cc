@@ -7,6 +7,10 @@
 
 namespace vs {
 
+namespace {
+constexpr uint32_t kRecircHeadroom = 128;  // room for a tunnel push after recirculation
+}  // namespace
+
 uint64_t datapath_cycles() {
 #if defined(__x86_64__)
   return __rdtsc();
@@ -25,6 +29,17 @@ void Datapath::count_drop(uint16_t reason) {
 }
 
 Status Datapath::classify(const Batch& in, std::vector<uint32_t>* misses, uint32_t* ticket) {
+  return classify_at(in, 0, UINT32_MAX, misses, ticket);
+}
+
+Status Datapath::classify_recirc(const Batch& in, uint32_t depth, uint32_t max_epoch, std::vector<uint32_t>* misses,
+                                 uint32_t* ticket) {
+  if (depth == 0) return Status::BAD_ARGUMENT;
+  return classify_at(in, depth, max_epoch, misses, ticket);
+}
+
+Status Datapath::classify_at(const Batch& in, uint32_t depth, uint32_t max_epoch, std::vector<uint32_t>* misses,
+                             uint32_t* ticket) {
   uint64_t t0 = datapath_cycles();
   Status st = parse_batch(in, config_.link_type, config_.parse);
   if (st != Status::OK) return st;
@@ -33,6 +48,7 @@ Status Datapath::classify(const Batch& in, std::vector<uint32_t>* misses, uint32
   uint32_t n = in.count();
   Pending p;
   p.count = n;
+  p.depth = depth;
   p.flows.resize(n);
   p.answer.assign(n, -1);
   const uint16_t* drop = in.u16(COL_DROP);
@@ -43,7 +59,7 @@ Status Datapath::classify(const Batch& in, std::vector<uint32_t>* misses, uint32
       continue;
     }
     CacheLevel level;
-    p.flows[i] = cache_.lookup_ref(*in.key(i), &level);
+    p.flows[i] = depth == 0 ? cache_.lookup_ref(*in.key(i), &level) : cache_.lookup_ref(*in.key(i), &level, max_epoch);
     if (!p.flows[i]) misses->push_back(i);
   }
   stats_.packets += n;
@@ -94,7 +110,16 @@ Status Datapath::execute(uint32_t ticket, const Batch& in, const Batch& out, uin
     }
     uint32_t before = out.count();
     ExecResult res;
-    Status st = exec_.execute(in, i, prog, out, &res, cookies);
+    if (recirc_mem_.empty() && grow_recirc() != Status::OK) return Status::BATCH_FULL;
+    uint32_t rbefore = recirc_.count();
+    Status st = exec_.execute(in, i, prog, out, &res, cookies, &recirc_, p.depth);
+    if (st == Status::OUTPUT_FULL) {
+      // Maybe the recirculation batch is the one that is full: grow it and retry once.
+      uint32_t rest = recirc_.header().capacity - recirc_.count();
+      uint32_t room = recirc_.header().data_size - recirc_.header().data_used;
+      if ((rest < 8 || room < 2 * 65536 + 1024) && grow_recirc() == Status::OK)
+        st = exec_.execute(in, i, prog, out, &res, cookies, &recirc_, p.depth);
+    }
     if (st == Status::OUTPUT_FULL) break;  // the caller continues at *next with another batch
     if (st != Status::OK) {
       drop[i] = uint16_t(DropReason::TRUNCATED_CAPTURE);
@@ -105,6 +130,8 @@ Status Datapath::execute(uint32_t ticket, const Batch& in, const Batch& out, uin
     stats_.executed++;
     stats_.outputs += res.outputs;
     stats_.userspace += res.userspace;
+    stats_.recirculated += res.recirc;
+    for (uint32_t r = rbefore; r < recirc_.count(); r++) recirc_origin_.push_back(i);
     if (f) {
       f->packets++;
       f->bytes += in.u32(COL_LENGTH)[i];
@@ -118,6 +145,48 @@ Status Datapath::execute(uint32_t ticket, const Batch& in, const Batch& out, uin
   if (i >= p.count) pending_.erase(it);
   stats_.cycles += datapath_cycles() - t0;
   return Status::OK;
+}
+
+Status Datapath::grow_recirc() {
+  uint32_t cap = recirc_mem_.empty() ? 64 : recirc_.header().capacity * 2;
+  uint64_t data = recirc_mem_.empty() ? uint64_t(4) * 65536 : uint64_t(recirc_.header().data_size) * 2;
+  if (data > 0xFFFFFFFFull / 2) return Status::BATCH_FULL;
+  BatchLayout layout;
+  if (batch_layout(cap, uint32_t(data), &layout) != Status::OK) return Status::BATCH_FULL;
+  std::vector<uint64_t> mem((layout.total_size + 7) / 8);
+  auto* bytes = reinterpret_cast<uint8_t*>(mem.data());
+  if (batch_init(bytes, layout.total_size, cap, uint32_t(data), kRecircHeadroom, 64) != Status::OK) return Status::BATCH_FULL;
+  Batch grown;
+  if (Batch::open(bytes, layout.total_size, &grown) != Status::OK) return Status::BATCH_FULL;
+  for (uint32_t k = 0; k < (recirc_mem_.empty() ? 0 : recirc_.count()); k++) {
+    uint32_t j;
+    if (ActionExecutor::copy_packet(recirc_, k, grown, &j) != Status::OK) return Status::BATCH_FULL;
+  }
+  recirc_mem_ = std::move(mem);
+  recirc_ = grown;
+  return Status::OK;
+}
+
+void Datapath::take_recirc(std::vector<uint8_t>* bytes, std::vector<uint32_t>* origin) {
+  bytes->clear();
+  origin->clear();
+  if (recirc_mem_.empty() || recirc_.count() == 0) return;
+  uint32_t n = recirc_.count();
+  uint32_t data = recirc_.header().data_used;
+  BatchLayout layout;
+  batch_layout(n, data, &layout);
+  bytes->assign(layout.total_size, 0);
+  Batch b;
+  batch_init(bytes->data(), layout.total_size, n, data, kRecircHeadroom, 64);
+  Batch::open(bytes->data(), layout.total_size, &b);
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t j;
+    ActionExecutor::copy_packet(recirc_, k, b, &j);
+  }
+  origin->swap(recirc_origin_);
+  recirc_origin_.clear();
+  recirc_.header().count = 0;
+  recirc_.header().data_used = 0;
 }
 
 }  // namespace vs

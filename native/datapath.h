@@ -44,6 +44,7 @@ struct DatapathStats {
   uint64_t executed = 0;       // packets run through an action program
   uint64_t outputs = 0;        // packets emitted by OUTPUT actions
   uint64_t userspace = 0;      // USERSPACE actions executed
+  uint64_t recirculated = 0;   // packets handed to recirculation (RECIRC)
   uint64_t dropped = 0;        // packets with a drop reason
   uint64_t cycles = 0;         // TSC cycles (ns where no TSC) inside classify + execute
   uint64_t drops[kDropReasonCount] = {};
@@ -67,6 +68,21 @@ class Datapath {
   // *misses. *ticket names the classified batch for execute(); tickets stay
   // valid until their batch is fully executed or drop_ticket() is called.
   Status classify(const Batch& in, std::vector<uint32_t>* misses, uint32_t* ticket);
+
+  // classify() for a batch of recirculated packets (take_recirc): `depth` =
+  // recirculations they went through (>= 1), and only flows installed with
+  // an epoch <= max_epoch are seen (the rest count as misses), so the lookup
+  // does not depend on installs that raced ahead of this batch.
+  Status classify_recirc(const Batch& in, uint32_t depth, uint32_t max_epoch, std::vector<uint32_t>* misses,
+                         uint32_t* ticket);
+
+  // Packets that RECIRC appended while executing tickets since the last
+  // take_recirc() (the datapath owns that batch, growing it as needed), and
+  // for each the index of the input packet it came from. Copies them into a
+  // fresh batch image `*bytes` (empty when none) and clears the recirculation
+  // batch. Each batch of the caller is executed to the end before the next
+  // one, so one take per executed ticket keeps the origins unambiguous.
+  void take_recirc(std::vector<uint8_t>* bytes, std::vector<uint32_t>* origin);
 
   // Executes packets [start, count) of a classified batch into `out`: hits
   // with their flow's actions, misses with their answer (a miss without one
@@ -93,10 +109,14 @@ class Datapath {
  private:
   struct Pending {
     uint32_t count = 0;
+    uint32_t depth = 0;              // recirculations behind this batch's packets
     std::vector<MegaflowRef> flows;  // null for misses and parser drops
     std::vector<int32_t> answer;     // per packet: index into Answers, -1 none (filled in execute)
   };
   void count_drop(uint16_t reason);
+  Status classify_at(const Batch& in, uint32_t depth, uint32_t max_epoch, std::vector<uint32_t>* misses,
+                     uint32_t* ticket);
+  Status grow_recirc();
 
   DatapathConfig config_;
   FlowCache cache_;
@@ -104,6 +124,9 @@ class Datapath {
   std::unordered_map<uint32_t, Pending> pending_;
   uint32_t next_ticket_ = 1;
   DatapathStats stats_;
+  std::vector<uint64_t> recirc_mem_;
+  Batch recirc_;
+  std::vector<uint32_t> recirc_origin_;
 };
 
 // A monotonic cycle counter (TSC on x86-64, nanoseconds elsewhere).

@@ -89,6 +89,18 @@ MegaflowRef FlowCache::lookup_ref(const FlowKey& key, CacheLevel* level) {
   return f ? slots_[f->slot] : nullptr;
 }
 
+MegaflowRef FlowCache::lookup_ref(const FlowKey& key, CacheLevel* level, uint32_t max_epoch) {
+  Megaflow* f = lookup(key, level);
+  if (f && f->epoch > max_epoch) {
+    if (*level == CacheLevel::EMC) stats_.emc_hits--;
+    else stats_.megaflow_hits--;
+    stats_.misses++;
+    *level = CacheLevel::MISS;
+    return nullptr;
+  }
+  return f ? slots_[f->slot] : nullptr;
+}
+
 void FlowCache::emc_insert(const FlowKey& key, uint64_t hash, const Megaflow& f) {
   if (emc_.empty()) return;
   uint32_t mask = config_.emc_entries - 1;
@@ -114,7 +126,7 @@ void FlowCache::maybe_sort_subtables() {
   for (auto& st : subtables_) st->hits = 0;
 }
 
-Status FlowCache::install(const FlowKey& key, const FlowKey& mask, ByteView actions, uint32_t version) {
+Status FlowCache::install(const FlowKey& key, const FlowKey& mask, ByteView actions, uint32_t version, uint32_t epoch) {
   if (action_program_validate(actions) != Status::OK) return Status::BAD_ARGUMENT;
   if (version != version_) {
     stats_.stale_installs++;
@@ -150,6 +162,7 @@ Status FlowCache::install(const FlowKey& key, const FlowKey& mask, ByteView acti
   f->mask = mask;
   f->actions.assign(actions.data(), actions.data() + actions.size());
   f->id = next_id_++;
+  f->epoch = epoch;
   f->gen = next_gen_++;
   if (next_gen_ == 0) next_gen_ = 1;
   f->used = tick_;

@@ -40,6 +40,7 @@ struct Megaflow {
   uint64_t packets = 0;
   uint64_t bytes = 0;
   uint64_t used = 0;  // the cache's tick when last hit
+  uint32_t epoch = 0; // install epoch (the caller's batch clock; a replace keeps the first)
 };
 using MegaflowRef = std::shared_ptr<Megaflow>;
 
@@ -75,10 +76,14 @@ class FlowCache {
   Megaflow* lookup(const FlowKey& key, CacheLevel* level);
   // The same, returning an owning reference (for deferred execution).
   MegaflowRef lookup_ref(const FlowKey& key, CacheLevel* level);
+  // The same, treating flows installed with an epoch above max_epoch as
+  // absent (counted as a miss): recirculation lookups see exactly the flows
+  // installed up to a given batch, whatever arrived since.
+  MegaflowRef lookup_ref(const FlowKey& key, CacheLevel* level, uint32_t max_epoch);
 
   // Installs (key & mask, mask, actions). BAD_ARGUMENT for an invalid action
   // program. Returns OK without installing when `version` is stale.
-  Status install(const FlowKey& key, const FlowKey& mask, ByteView actions, uint32_t version);
+  Status install(const FlowKey& key, const FlowKey& mask, ByteView actions, uint32_t version, uint32_t epoch = 0);
 
   // Removes every flow and EMC entry.
   void flush();

@@ -123,6 +123,8 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
     return DefineClass(env, "Datapath",
                        {
                            InstanceMethod("classify", &DatapathWrap::classify),
+                           InstanceMethod("classifyRecirc", &DatapathWrap::classify_recirc),
+                           InstanceMethod("takeRecirc", &DatapathWrap::take_recirc),
                            InstanceMethod("execute", &DatapathWrap::execute),
                            InstanceMethod("process", &DatapathWrap::process),
                            InstanceMethod("install", &DatapathWrap::install),
@@ -173,6 +175,40 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("ticket", ticket);
     o.Set("misses", to_js(env, misses));
+    return o;
+  }
+
+  // classifyRecirc(in, depth, maxEpoch) -> { ticket, misses }
+  Napi::Value classify_recirc(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Batch in = batch_arg(info, 0, "in");
+    uint32_t depth = u32_arg(info, 1, "depth");
+    uint32_t max_epoch = u32_arg(info, 2, "maxEpoch");
+    std::vector<uint32_t> misses;
+    uint32_t ticket = 0;
+    Status st = dp_->classify_recirc(in, depth, max_epoch, &misses, &ticket);
+    if (st != Status::OK) throw_status(env, st, "classifyRecirc");
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ticket", ticket);
+    o.Set("misses", to_js(env, misses));
+    return o;
+  }
+
+  // takeRecirc() -> { buffer: ArrayBuffer | null, origin: Uint32Array }
+  Napi::Value take_recirc(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<uint8_t> bytes;
+    std::vector<uint32_t> origin;
+    dp_->take_recirc(&bytes, &origin);
+    Napi::Object o = Napi::Object::New(env);
+    if (bytes.empty()) {
+      o.Set("buffer", env.Null());
+    } else {
+      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes.size());
+      std::memcpy(ab.Data(), bytes.data(), bytes.size());
+      o.Set("buffer", ab);
+    }
+    o.Set("origin", to_js(env, origin));
     return o;
   }
 
@@ -229,7 +265,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
     return o;
   }
 
-  // install(keys, masks, offsets, programs, version) -> flows accepted
+  // install(keys, masks, offsets, programs, version, epoch?) -> flows accepted
   Napi::Value install(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     ByteView keys = bytes_arg(info, 0, "keys");
@@ -237,6 +273,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
     Napi::Uint32Array offs = u32array_arg(info, 2, "offsets");
     ByteView progs = bytes_arg(info, 3, "programs");
     uint32_t version = u32_arg(info, 4, "version");
+    uint32_t epoch = info.Length() > 5 && !info[5].IsUndefined() ? u32_arg(info, 5, "epoch") : 0;
     size_t n = keys.size() / sizeof(FlowKey);
     if (keys.size() % sizeof(FlowKey) || masks.size() != keys.size() || offs.ElementLength() != n + 1)
       throw_status(env, Status::BAD_ARGUMENT, "install: keys, masks (144 bytes each) and offsets (n + 1) disagree");
@@ -247,7 +284,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
       FlowKey key, mask;
       std::memcpy(&key, keys.data() + k * sizeof(FlowKey), sizeof key);
       std::memcpy(&mask, masks.data() + k * sizeof(FlowKey), sizeof mask);
-      Status st = dp_->cache().install(key, mask, ByteView(progs.data() + a, b - a), version);
+      Status st = dp_->cache().install(key, mask, ByteView(progs.data() + a, b - a), version, epoch);
       if (st != Status::OK) throw_status(env, st, "install: invalid action program for flow " + std::to_string(k));
       installed++;
     }
@@ -283,6 +320,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
     set("executed", s.executed);
     set("outputs", s.outputs);
     set("userspace", s.userspace);
+    set("recirculated", s.recirculated);
     set("dropped", s.dropped);
     set("cycles", s.cycles);
     set("emcHits", c.emc_hits);

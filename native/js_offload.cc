@@ -208,6 +208,7 @@ class JsReassembler : public Napi::ObjectWrap<JsReassembler> {
       lim.max_datagrams = uint32_t(num_opt(o, "maxDatagrams", lim.max_datagrams));
       lim.max_bytes = uint32_t(num_opt(o, "maxBytes", lim.max_bytes));
       lim.timeout_ns = uint64_t(num_opt(o, "timeoutNs", double(lim.timeout_ns)));
+      lim.timeout6_ns = uint64_t(num_opt(o, "timeout6Ns", double(lim.timeout6_ns)));
     }
     r_ = Reassembler(lim);
   }

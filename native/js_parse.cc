@@ -83,13 +83,16 @@ class JsParser : public Napi::ObjectWrap<JsParser> {
     Batch batch = batch_arg(info, 0, "buffer");
     uint32_t lt = link_type_arg(info, 1);
     uint32_t n = batch.count();
+    std::vector<LayerList> lists(n);
+    Status st = describe_batch(batch, lt, opt_, lists.data());
+    if (st != Status::OK) throw_status(env, st, "describe");
     std::vector<uint32_t> words;
-    words.reserve(size_t(n) * 12);
+    words.reserve(size_t(n) * 8);
     Napi::Uint32Array index = Napi::Uint32Array::New(env, size_t(n) + 1);
-    LayerList list;
+    uint32_t* idx = index.Data();
     for (uint32_t i = 0; i < n; i++) {
-      index[i] = uint32_t(words.size() / 2);
-      parse_packet(batch, i, lt, opt_, &list);
+      idx[i] = uint32_t(words.size() / 2);
+      const LayerList& list = lists[i];
       for (uint32_t k = 0; k < list.count; k++) {
         const LayerRecord& r = list.rec[k];
         words.push_back(uint32_t(r.proto) | uint32_t(r.depth) << 8 | uint32_t(r.csum) << 16 |
@@ -97,7 +100,7 @@ class JsParser : public Napi::ObjectWrap<JsParser> {
         words.push_back(r.offset);
       }
     }
-    index[n] = uint32_t(words.size() / 2);
+    idx[n] = uint32_t(words.size() / 2);
     Napi::Uint32Array records = Napi::Uint32Array::New(env, words.size());
     if (!words.empty()) std::memcpy(records.Data(), words.data(), words.size() * sizeof(uint32_t));
     Napi::Object out = Napi::Object::New(env);

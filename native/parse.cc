@@ -281,37 +281,85 @@ constexpr Column kSlotColumn[parse_detail::kSlots] = {COL_L2,  COL_L2_5,     COL
                                                       COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4};
 }  // namespace
 
-void parse_packet(const Batch& batch, uint32_t i, uint32_t link_type, const ParseOptions& opt, LayerList* layers) {
-  FlowKey* key = batch.key(i);
+namespace {
+// Column pointers, resolved once per batch.
+struct Columns {
+  explicit Columns(const Batch& b)
+      : flags(b.u32(COL_FLAGS)), in_port(b.u32(COL_IN_PORT)), offset(b.u32(COL_OFFSET)), length(b.u32(COL_LENGTH)),
+        wire(b.u32(COL_WIRE_LENGTH)), slot_start(b.u32(COL_SLOT_START)), slot_end(b.u32(COL_SLOT_END)),
+        drop(b.u16(COL_DROP)), keys(b.key(0)), data(b.data_area()), data_size(b.header().data_size) {
+    for (int s = 0; s < parse_detail::kSlots; s++) layer[s] = b.u16(kSlotColumn[s]);
+  }
+  uint32_t* flags;
+  uint32_t* in_port;
+  uint32_t* offset;
+  uint32_t* length;
+  uint32_t* wire;
+  uint32_t* slot_start;
+  uint32_t* slot_end;
+  uint16_t* drop;
+  uint16_t* layer[parse_detail::kSlots];
+  FlowKey* keys;
+  uint8_t* data;
+  uint32_t data_size;
+};
+
+void parse_one(const Columns& c, uint32_t i, uint32_t link_type, const ParseOptions& opt, LayerList* layers) {
+  FlowKey* key = c.keys + i;
   // Keep the metadata a tunnel pop or recirculation left; clear L2 onwards.
   // A constant-size copy of zeros (vector stores), not memset: compilers turn
   // an 88-byte memset into `rep stos`, whose startup cost dominated the parse.
   static constexpr uint8_t kZeros[sizeof(FlowKey)] = {};
   std::memcpy(&key->dl_dst, kZeros, sizeof(FlowKey) - offsetof(FlowKey, dl_dst));
-  key->in_port = batch.u32(COL_IN_PORT)[i];
+  key->in_port = c.in_port[i];
   if (layers) layers->count = 0;
-  uint32_t& flags = batch.u32(COL_FLAGS)[i];
-  flags &= ~kParserFlags;
-  if (!batch.packet_valid(i)) {
-    for (Column c : kSlotColumn) batch.u16(c)[i] = kAbsent;
-    flags |= FLAG_MALFORMED;
-    batch.u16(COL_DROP)[i] = uint16_t(DropReason::BAD_PACKET_SLOT);
+  uint32_t flags = c.flags[i] & ~kParserFlags;
+  // Same checks as Batch::packet_valid: the bytes lie inside the slot, the slot inside the data area.
+  uint64_t off = c.offset[i], len = c.length[i];
+  if (!(c.slot_start[i] <= off && off + len <= c.slot_end[i] && c.slot_end[i] <= c.data_size)) {
+    for (uint16_t* col : c.layer) col[i] = kAbsent;
+    c.flags[i] = flags | FLAG_MALFORMED;
+    c.drop[i] = uint16_t(DropReason::BAD_PACKET_SLOT);
     return;
   }
-  MutByteView bytes = batch.packet(i);
-  parse_detail::Parser p(bytes.view(), batch.u32(COL_WIRE_LENGTH)[i], opt, *key, layers);
+  ByteView bytes(c.data + off, size_t(len));
+  parse_detail::FastResult fast;
+  if (opt.fast_path && link_type == LINK_ETHERNET && parse_detail::parse_fast(bytes, c.wire[i], opt, *key, &fast, layers)) {
+    for (int s = 0; s < parse_detail::kSlots; s++) c.layer[s][i] = fast.col[s];
+    c.flags[i] = flags | fast.flags;
+    c.drop[i] = 0;
+    return;
+  }
+  parse_detail::Parser p(bytes, c.wire[i], opt, *key, layers);
   p.link(link_type);
-  for (int s = 0; s < parse_detail::kSlots; s++) batch.u16(kSlotColumn[s])[i] = p.col(parse_detail::Slot(s));
+  for (int s = 0; s < parse_detail::kSlots; s++) c.layer[s][i] = p.col(parse_detail::Slot(s));
   uint32_t f = p.flags();
   if (!(f & FLAG_MALFORMED)) f |= FLAG_PARSED;
-  flags |= f;
-  batch.u16(COL_DROP)[i] = p.drop();
+  c.flags[i] = flags | f;
+  c.drop[i] = p.drop();
+}
+}  // namespace
+
+void parse_packet(const Batch& batch, uint32_t i, uint32_t link_type, const ParseOptions& opt, LayerList* layers) {
+  if (i >= batch.count()) return;
+  parse_one(Columns(batch), i, link_type, opt, layers);
+}
+
+Status describe_batch(const Batch& batch, uint32_t link_type, const ParseOptions& opt, LayerList* lists) {
+  if (!link_type_supported(link_type)) return Status::BAD_ARGUMENT;
+  uint32_t n = batch.count();
+  if (n == 0) return Status::OK;
+  Columns cols(batch);
+  for (uint32_t i = 0; i < n; i++) parse_one(cols, i, link_type, opt, &lists[i]);
+  return Status::OK;
 }
 
 Status parse_batch(const Batch& batch, uint32_t link_type, const ParseOptions& opt) {
   if (!link_type_supported(link_type)) return Status::BAD_ARGUMENT;
   uint32_t n = batch.count();
-  for (uint32_t i = 0; i < n; i++) parse_packet(batch, i, link_type, opt, nullptr);
+  if (n == 0) return Status::OK;
+  Columns cols(batch);
+  for (uint32_t i = 0; i < n; i++) parse_one(cols, i, link_type, opt, nullptr);
   return Status::OK;
 }
 

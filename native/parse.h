@@ -37,6 +37,17 @@
 // IPv4, 6 -> IPv6, 0 -> 4-byte pseudowire control word then Ethernet
 // (RFC 4448), anything else is not followed.
 //
+// describe verdicts (CsumStatus): IPv4 header, TCP, UDP, ICMP, ICMPv6 and GRE
+// (C bit) at every depth; UDP 0 is ABSENT (IPv4 and IPv6); any fragment's L4
+// and checksums over bytes not captured are UNVERIFIED (as tshark without
+// reassembly); PARTIAL as csum.h. An ICMP error's quoted IP and L4 headers are
+// extra records (quoted = 1) that never affect columns, key or drops.
+//
+// Common frames (Ethernet [one 802.1Q tag] IPv4 without options or IPv6
+// without extension headers, TCP or non-tunnel UDP, whole, unfragmented) go
+// through a short path (parse_fast.cc) with identical results; the fuzzer
+// and parse_test compare the two (ParseOptions::fast_path = false).
+//
 // Does not: reassemble fragments, parse the L4 header of a non-first fragment,
 // verify checksums in parse() (only the outer L4 partial-checksum test that
 // sets FLAG_L4_CSUM_PARTIAL), allocate, or call anything virtual.
@@ -75,6 +86,10 @@ struct ParseOptions {
   uint8_t geneve_count = 1;
   uint16_t mpls_udp_ports[kMaxTunnelPorts] = {6635};
   uint8_t mpls_udp_count = 1;
+  // Common frames (Ethernet [802.1Q] IPv4/IPv6 TCP/UDP, whole, unfragmented)
+  // take a short path with the same results. Tests and the fuzzer turn it
+  // off to compare the two.
+  bool fast_path = true;
 };
 
 // Layers the parser can report. Values are part of the JS contract
@@ -127,6 +142,11 @@ struct LayerList {
 // checksum (describe); the hot path passes nullptr.
 void parse_packet(const Batch& batch, uint32_t i, uint32_t link_type, const ParseOptions& opt,
                   LayerList* layers);
+
+// describe() of every packet: parses the batch and fills lists[i] for packet
+// i (`lists` holds batch.count() entries). BAD_ARGUMENT for an unsupported
+// link type.
+Status describe_batch(const Batch& batch, uint32_t link_type, const ParseOptions& opt, LayerList* lists);
 
 // Parses every packet of the batch. BAD_ARGUMENT for an unsupported link type
 // (nothing is written then). Invalid packets (inconsistent columns) get

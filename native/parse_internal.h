@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "drop_reason.h"
 #include "parse.h"
@@ -59,6 +60,7 @@ class Parser {
   void icmp(size_t off, size_t end, const IpInfo& ip, bool v6);
   void icmp_quote(size_t off, size_t end, bool v6);
   void gre(size_t off, size_t end, const IpInfo& ip);
+  void wccp(size_t off, size_t end);
   void vxlan(size_t off, size_t end);
   void geneve(size_t off, size_t end);
 
@@ -128,15 +130,29 @@ class Parser {
   uint32_t layers_ = 0;
 };
 
+// True when the TCP/UDP checksum field at l4 + field holds the folded
+// pseudo-header sum (with the real length or 0) and is not simply a correct
+// checksum (parse_ip.cc).
+bool holds_partial(ByteView pkt, size_t off, size_t len, size_t field, uint8_t proto, const IpInfo& ip);
+
+// The common case without the general machinery (parse_fast.cc): Ethernet,
+// at most one 802.1Q tag, IPv4 without options' surprises or IPv6 without
+// extension headers, then TCP or UDP to a port that is no tunnel, whole
+// frame captured, no fragment. Returns false, having written nothing, for
+// anything else: the caller then runs the general parser, whose results it
+// must equal (the fuzzer checks they do).
+struct FastResult {
+  uint16_t col[kSlots];
+  uint32_t flags;
+};
+// With `layers`, also records the layers and checksum verdicts as describe does.
+bool parse_fast(ByteView pkt, size_t wire, const ParseOptions& opt, FlowKey& key, FastResult* out, LayerList* layers);
+
 // IPv4 address into the key as ::ffff:a.b.c.d.
 inline void map_v4(uint8_t out[16], const uint8_t* a) {
-  for (int i = 0; i < 10; i++) out[i] = 0;
-  out[10] = 0xff;
-  out[11] = 0xff;
-  out[12] = a[0];
-  out[13] = a[1];
-  out[14] = a[2];
-  out[15] = a[3];
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  std::memcpy(out, kPrefix, 12);
+  std::memcpy(out + 12, a, 4);
 }
 
 }  // namespace vs::parse_detail

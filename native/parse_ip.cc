@@ -42,9 +42,7 @@ CsumStatus Parser::l4_csum(size_t off, size_t len, size_t field, uint8_t proto, 
   return verify_l4_checksum(in);
 }
 
-// True when the outer TCP/UDP checksum field holds the folded pseudo-header
-// sum (with the real length or 0) and is not simply a correct checksum.
-static bool holds_partial(ByteView pkt, size_t off, size_t len, size_t field, uint8_t proto, const IpInfo& ip) {
+bool holds_partial(ByteView pkt, size_t off, size_t len, size_t field, uint8_t proto, const IpInfo& ip) {
   uint16_t value;
   if (ip.fragment || !pkt.be16(off + field, value)) return false;
   uint32_t ps0 = pseudo(ip, proto, 0);
@@ -230,7 +228,11 @@ void Parser::udp(size_t off, size_t end, const IpInfo& ip) {
   // A first fragment's UDP length counts the whole datagram.
   int rec = enter(LayerProto::UDP, off);
   if (rec == -2) return;
-  if (ulen < 8 || (off + ulen > end && !ip.fragment)) return fail(DropReason::BAD_UDP_LENGTH);
+  if (ulen < 8 || (off + ulen > end && !ip.fragment)) {
+    // The length that bounds the checksum is wrong: the verdict cannot be given (tshark: unverified).
+    if (describing()) set_csum(rec, load_be16(h + 6) == 0 && !ip.v6 ? CsumStatus::ABSENT : CsumStatus::UNVERIFIED);
+    return fail(DropReason::BAD_UDP_LENGTH);
+  }
   mark(S_L4, S_INNER_L4, off);
   uint16_t dport = load_be16(h + 2);
   if (outer_key()) {

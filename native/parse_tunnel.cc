@@ -8,7 +8,7 @@ namespace vs::parse_detail {
 
 namespace {
 constexpr uint16_t kGreC = 0x8000, kGreR = 0x4000, kGreK = 0x2000, kGreS = 0x1000, kGreAck = 0x0080;
-constexpr uint16_t kTransEthernet = 0x6558, kPppProtocol = 0x880b;
+constexpr uint16_t kTransEthernet = 0x6558, kPppProtocol = 0x880b, kWccp = 0x883e;
 }  // namespace
 
 //  0                   1                   2                   3
@@ -54,7 +54,17 @@ void Parser::gre(size_t off, size_t end, const IpInfo& ip) {
   mark_tunnel(off);
   depth_++;
   if (proto == kTransEthernet) return eth(off + hlen, end);
+  if (proto == kWccp) return wccp(off + hlen, end);
   ethertype(proto, off + hlen, end, true);
+}
+
+// WCCP redirection (draft-mclaggan-wccp-v2rev1 §4.12): GRE protocol 0x883e
+// carries the redirected IPv4 packet, in version 2 after a 4-byte redirect
+// header. As tshark, a first nibble of 4 means the IPv4 header comes at once.
+void Parser::wccp(size_t off, size_t end) {
+  uint8_t first;
+  if (!pkt_.u8(off, first)) return;
+  ipv4((first >> 4) == 4 ? off : off + 4, end);
 }
 
 // |R|R|R|R|I|R|R|R|            Reserved                           |

@@ -3,9 +3,12 @@
 // capture is cut short, byte 1 then says by how much); the rest is one frame.
 // Parses the batch, describes the packet (which verifies every checksum) and
 // checks the parser's invariants: every layer offset lies inside the frame,
-// a drop reason comes with FLAG_MALFORMED and nothing else.
+// a drop reason comes with FLAG_MALFORMED and nothing else, and the batch
+// parse (which takes the fast path when it can) writes exactly what the
+// general parser behind describe writes: columns, flags, drop, flow key.
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "batch.h"
@@ -61,8 +64,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int k = 0;
   for (Column c : {COL_L2, COL_L2_5, COL_L3, COL_L4, COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4})
     cols[k++] = b.u16(c)[0];
+  FlowKey key_fast;
+  std::memcpy(&key_fast, b.key(0), sizeof(FlowKey));
+  LayerList fast;
+  parse_packet(b, 0, link, opt, &fast);  // describe, fast path allowed
+  require(b.u32(COL_FLAGS)[0] == flags);
+  require(b.u16(COL_DROP)[0] == drop);
+  require(std::memcmp(&key_fast, b.key(0), sizeof(FlowKey)) == 0);
+  ParseOptions general = opt;
+  general.fast_path = false;
   LayerList list;
-  parse_packet(b, 0, link, opt, &list);
+  parse_packet(b, 0, link, general, &list);
+  require(std::memcmp(&key_fast, b.key(0), sizeof(FlowKey)) == 0);
+  require(fast.count == list.count);
+  for (uint32_t r = 0; r < list.count && r < fast.count; r++)
+    require(std::memcmp(&fast.rec[r], &list.rec[r], sizeof(LayerRecord)) == 0);
   require(b.u32(COL_FLAGS)[0] == flags);
   require(b.u16(COL_DROP)[0] == drop);
   k = 0;

@@ -9,6 +9,7 @@ import { isUserFacingError } from '../errors.js';
 import { registerDecap } from './decap.js';
 import { registerEncap } from './encap.js';
 import { registerInspect } from './inspect.js';
+import { registerTrace } from './trace.js';
 import { registerVrouter } from './vrouter.js';
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   registerEncap(program);
   registerDecap(program);
   registerVrouter(program);
+  registerTrace(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

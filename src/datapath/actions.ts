@@ -8,7 +8,9 @@
  * pop_vlan; set(eth(src=MAC,dst=MAC)); set(ipv4(src=IP,dst=IP)); set(ipv6(src=IP,dst=IP));
  * set(tcp(src=N,dst=N)); set(udp(src=N,dst=N)); set(ip(ttl=N)); set(ip(dscp=N));
  * clone(actions); drop or drop(reason_name); userspace(cookie=N);
- * tnl_push(tnl_port(N),header(...)) (printed only: templates come from tunnel specs).
+ * tnl_push(tnl_port(N),header(...)) (printed only: templates come from tunnel specs);
+ * tnl_pop(N) (a tunnel port; parsed from a name or port number through the
+ * receivers map, as the receiver tables come from tunnel specs); recirc(0x1).
  */
 import { DROP_REASONS } from './drop-reasons.js';
 import { formatIp, parseIp, parseMac } from '../tunnel/addr.js';
@@ -36,7 +38,12 @@ export const ActionOp = {
   DROP: 15,
   USERSPACE: 16,
   TNL_PUSH: 17,
+  TNL_POP: 18,
+  RECIRC: 19,
 } as const;
+
+/** Recirculations per input packet (native kMaxRecircDepth, as OVS MAX_RECIRC_DEPTH). */
+export const MAX_RECIRC_DEPTH = 6;
 
 export type SetField =
   | { field: 'eth_src' | 'eth_dst'; value: string }
@@ -52,7 +59,17 @@ export type Action =
   | { type: 'clone'; actions: Action[] }
   | { type: 'drop'; reason?: string }
   | { type: 'userspace'; cookie: number }
-  | { type: 'tnl_push'; tunnelPort: number; template: Uint8Array };
+  | { type: 'tnl_push'; tunnelPort: number; template: Uint8Array }
+  /** Decapsulate with a serialized receiver (src/tunnel/receiver.ts buildReceiver). */
+  | { type: 'tnl_pop'; tunnelPort: number; receiver: Uint8Array }
+  /** Re-parse and look the packet up again with key.recirc_id = id. */
+  | { type: 'recirc'; id: number };
+
+/** A tunnel port and its receiver tables, for tnl_pop(name). */
+export interface PopTunnel {
+  tunnelPort: number;
+  receiver: Uint8Array;
+}
 
 const DROP_INDEX: ReadonlyMap<string, number> = new Map<string, number>(DROP_REASONS.map(([name], i) => [name, i]));
 
@@ -112,6 +129,14 @@ function compileInto(actions: readonly Action[], depth: number): Uint8Array {
         if (a.template.length !== TUNNEL_TEMPLATE_SIZE)
           throw new RangeError(`expected a ${TUNNEL_TEMPLATE_SIZE}-byte tunnel template for tnl_push, received ${a.template.length} bytes`);
         w.op(ActionOp.TNL_PUSH, [...le32(u32(a.tunnelPort, 'tnl_push tunnel port')), ...a.template]);
+        break;
+      case 'tnl_pop':
+        if (a.receiver.length < 32 || a.receiver.length + 4 > 0xffff)
+          throw new RangeError(`expected a serialized tunnel receiver (32 to 65531 bytes) for tnl_pop, received ${a.receiver.length} bytes`);
+        w.op(ActionOp.TNL_POP, [...le32(u32(a.tunnelPort, 'tnl_pop tunnel port')), ...a.receiver]);
+        break;
+      case 'recirc':
+        w.op(ActionOp.RECIRC, le32(u32(a.id, 'recirc id')));
         break;
       default: {
         const never: never = a;
@@ -216,6 +241,8 @@ export function decodeActions(program: Uint8Array): Action[] {
       case ActionOp.DROP: out.push({ type: 'drop', reason: DROP_REASONS[at16(0)]?.[0] ?? String(at16(0)) }); break;
       case ActionOp.USERSPACE: out.push({ type: 'userspace', cookie: at32(0) }); break;
       case ActionOp.TNL_PUSH: out.push({ type: 'tnl_push', tunnelPort: at32(0), template: arg.slice(4) }); break;
+      case ActionOp.TNL_POP: out.push({ type: 'tnl_pop', tunnelPort: at32(0), receiver: arg.slice(4) }); break;
+      case ActionOp.RECIRC: out.push({ type: 'recirc', id: at32(0) }); break;
       default: throw new RangeError(`unknown action opcode ${op}`);
     }
   }
@@ -283,6 +310,8 @@ function formatAction(a: Action): string {
     case 'drop': return a.reason && a.reason !== 'rule_drop' ? `drop(${a.reason})` : 'drop';
     case 'userspace': return `userspace(cookie=${a.cookie})`;
     case 'tnl_push': return formatTnlPush(a);
+    case 'tnl_pop': return `tnl_pop(${a.tunnelPort})`;
+    case 'recirc': return `recirc(0x${a.id.toString(16)})`;
   }
   throw new TypeError('unknown action');
 }
@@ -340,7 +369,11 @@ function int(text: string | undefined, what: string): number {
  * Parses the dpctl text form (see the file comment). `tunnels` resolves
  * tnl_push(name) to a tunnel port and template.
  */
-export function parseActions(text: string, tunnels?: ReadonlyMap<string, { tunnelPort: number; template: Uint8Array }>): Action[] {
+export function parseActions(
+  text: string,
+  tunnels?: ReadonlyMap<string, { tunnelPort: number; template: Uint8Array }>,
+  receivers?: ReadonlyMap<string, PopTunnel>,
+): Action[] {
   const t = text.trim();
   if (t === '' || t === 'drop') return t === 'drop' ? [{ type: 'drop' }] : [];
   const out: Action[] = [];
@@ -375,7 +408,7 @@ export function parseActions(text: string, tunnels?: ReadonlyMap<string, { tunne
         }
         break;
       }
-      case 'clone': out.push({ type: 'clone', actions: parseActions(body, tunnels) }); break;
+      case 'clone': out.push({ type: 'clone', actions: parseActions(body, tunnels, receivers) }); break;
       case 'drop': out.push({ type: 'drop', reason: body.trim() }); break;
       case 'userspace': out.push({ type: 'userspace', cookie: int(kv(body, 'userspace').get('cookie'), 'userspace cookie') }); break;
       case 'tnl_push': {
@@ -384,6 +417,14 @@ export function parseActions(text: string, tunnels?: ReadonlyMap<string, { tunne
         out.push({ type: 'tnl_push', tunnelPort: tun.tunnelPort, template: tun.template });
         break;
       }
+      case 'tnl_pop': {
+        const name = body.trim();
+        const rx = receivers?.get(name) ?? [...(receivers?.values() ?? [])].find((r) => String(r.tunnelPort) === name);
+        if (!rx) throw new RangeError(`tnl_pop(${body}): unknown tunnel port "${name}"`);
+        out.push({ type: 'tnl_pop', tunnelPort: rx.tunnelPort, receiver: rx.receiver });
+        break;
+      }
+      case 'recirc': out.push({ type: 'recirc', id: u32(int(body.trim(), 'recirc id'), 'recirc id') }); break;
       default:
         throw new RangeError(`unknown action "${name}"`);
     }

@@ -28,7 +28,7 @@ import { DROP_REASONS } from './drop-reasons.js';
 import { native, type NativeDatapathStats, type NativeFlowDump } from './native.js';
 import { createPmd, type PmdRunner } from './pmd-pool.js';
 import { assignRxqs, defaultReta, RETA_SIZE, type RssLayer, type RxqAssign } from './rss.js';
-import type { InstallSet, OutputChunk, PmdResult } from './worker/protocol.js';
+import type { InstallSet, OutputChunk, PmdResult, RecircPending } from './worker/protocol.js';
 import { NativeError } from '../errors.js';
 import { answerSet, UpcallHandler, type SlowPath, type Upcall, type UpcallStats } from '../xlate/upcall.js';
 
@@ -252,7 +252,7 @@ export class DatapathEngine {
   private installsFor(seq: number): InstallSet[] {
     const upTo = seq - this.opts.pipeline;
     if (upTo <= this.deliveredUpTo) return [];
-    const sets = this.installLog.filter((e) => e.batch > this.deliveredUpTo && e.batch <= upTo).map((e) => e.set);
+    const sets = this.installLog.filter((e) => e.batch > this.deliveredUpTo && e.batch <= upTo).map((e) => ({ ...e.set, epoch: e.batch + 1 }));
     this.installLog = this.installLog.filter((e) => e.batch > upTo);
     this.deliveredUpTo = upTo;
     return sets;
@@ -283,8 +283,13 @@ export class DatapathEngine {
       const executes = processed.map((r, p) =>
         r.ticket === 0 ? r : this.pmds[p].run({ kind: 'execute', seq, ticket: r.ticket, buffer: r.buffer!, answers: answers[p] ?? NO_ANSWERS }),
       );
+      const finals: Final[] = (await Promise.all(executes)).map((r) => {
+        const f = r.kind === 'processed' ? r : expectKind(r, 'executed');
+        return { buffer: f.buffer, outputs: [...f.outputs], cookies: f.cookies, recirc: f.recirc, recircDrops: f.recircDrops ?? EMPTY_U32, recirculated: f.recirculated === true };
+      });
+      // Recirculated packets that missed: more upcall rounds, still before batch seq+1 translates.
+      await this.recirculate(seq, firstPacket, shards, finals);
       order.translated.resolve();
-      const finals = (await Promise.all(executes)).map((r) => (r.kind === 'processed' ? r : expectKind(r, 'executed')));
       return this.merge(seq, firstPacket, count, drops, shards, finals);
     } finally {
       order.dispatched.resolve();
@@ -292,22 +297,64 @@ export class DatapathEngine {
     }
   }
 
+  /**
+   * Upcall rounds for recirculated packets (after tnl_pop + recirc): misses of
+   * every PMD translated in input order, answers executed by their PMD, until
+   * no PMD has recirculated packets waiting (the native depth limit ends it).
+   */
+  private async recirculate(seq: number, firstPacket: number, shards: Shard[], finals: Final[]): Promise<void> {
+    let pending = finals.map((f) => f.recirc);
+    while (pending.some((r) => r !== undefined)) {
+      if (this.failure) throw this.failure;
+      const items = pending.flatMap((r, p) => {
+        if (!r) return [];
+        const idx = shards[p].index;
+        return [{ pmd: p, buffer: r.buffer, misses: r.misses, pos: (local: number) => (idx ? idx[r.index[local]] : r.index[local]) }];
+      });
+      const answers = this.translateMisses(seq, firstPacket, items, finals.length);
+      const results = await Promise.all(
+        pending.map((r, p) => (r ? this.pmds[p].run({ kind: 'execute', seq, ticket: r.ticket, buffer: r.buffer, answers: answers[p] ?? NO_ANSWERS }) : undefined)),
+      );
+      pending = results.map((r, p) => {
+        if (!r) return undefined;
+        const e = expectKind(r, 'executed');
+        const f = finals[p];
+        f.outputs.push(...e.outputs);
+        f.cookies = concatU32(f.cookies, e.cookies);
+        f.recircDrops = concatU32(f.recircDrops, e.recircDrops ?? EMPTY_U32);
+        f.recirculated = true;
+        return e.recirc;
+      });
+    }
+  }
+
   private translate(seq: number, firstPacket: number, shards: Shard[], processed: Extract<PmdResult, { kind: 'processed' }>[]) {
-    // Gather (input position, pmd, local index), in input order.
-    const list: { pos: number; pmd: number; local: number }[] = [];
-    processed.forEach((r, p) => {
+    const items = processed.flatMap((r, p) => {
+      if (!r.buffer || r.misses.length === 0) return [];
       const idx = shards[p].index;
-      for (const local of r.misses) list.push({ pos: idx ? idx[local] : local, pmd: p, local });
+      return [{ pmd: p, buffer: r.buffer, misses: r.misses, pos: (local: number) => (idx ? idx[local] : local) }];
     });
+    return this.translateMisses(seq, firstPacket, items, processed.length);
+  }
+
+  /** Translates the misses of several PMD batches in input order; answers per PMD. */
+  private translateMisses(
+    seq: number,
+    firstPacket: number,
+    items: { pmd: number; buffer: ArrayBuffer; misses: Uint32Array; pos: (local: number) => number }[],
+    pmds: number,
+  ) {
+    // Gather (input position, pmd, local index), in input order (stable: a packet's copies keep their order).
+    const list: { pos: number; pmd: number; local: number; view: PacketBatch }[] = [];
+    for (const it of items) {
+      const view = PacketBatch.wrap(it.buffer);
+      for (const local of it.misses) list.push({ pos: it.pos(local), pmd: it.pmd, local, view });
+    }
     list.sort((a, b) => a.pos - b.pos);
-    const views = processed.map((r) => (r.buffer ? PacketBatch.wrap(r.buffer) : undefined));
-    const upcalls: Upcall[] = list.map((m) => {
-      const b = views[m.pmd]!;
-      return { seq: firstPacket + m.pos, inPort: b.inPort[m.local], key: b.key(m.local), packet: b.packet(m.local) };
-    });
+    const upcalls: Upcall[] = list.map((m) => ({ seq: firstPacket + m.pos, inPort: m.view.inPort[m.local], key: m.view.key(m.local), packet: m.view.packet(m.local) }));
     const { programs, failed, installs } = this.handler.translate(upcalls);
     if (installs) this.installLog.push({ batch: seq, set: installs });
-    const perPmd = processed.map(() => ({ index: [] as number[], programs: [] as Uint8Array[] }));
+    const perPmd = Array.from({ length: pmds }, () => ({ index: [] as number[], programs: [] as Uint8Array[] }));
     list.forEach((m, k) => {
       perPmd[m.pmd].index.push(m.local);
       perPmd[m.pmd].programs.push(programs[k]);
@@ -323,11 +370,11 @@ export class DatapathEngine {
     count: number,
     drops: Uint16Array,
     shards: Shard[],
-    finals: { buffer: ArrayBuffer | null; outputs: OutputChunk[]; cookies: Uint32Array }[],
+    finals: Final[],
   ): BatchResult {
     const chunks: PacketBatch[] = [];
     // Per PMD: a cursor over its outputs (already in its input order).
-    const streams: { chunk: number; pos: Uint32Array; local: number }[][] = [];
+    const streams: Stream[] = [];
     let total = 0;
     let cookies: number[] = [];
     finals.forEach((f, p) => {
@@ -336,7 +383,12 @@ export class DatapathEngine {
         const b = PacketBatch.wrap(f.buffer);
         for (let i = 0; i < b.count; i++) drops[idx ? idx[i] : i] = b.drop[i];
       }
-      const s: { chunk: number; pos: Uint32Array; local: number }[] = [];
+      // A recirculated copy's drop counts for its input packet when nothing else did.
+      for (let k = 0; k + 1 < f.recircDrops.length; k += 2) {
+        const pos = idx ? idx[f.recircDrops[k]] : f.recircDrops[k];
+        if (drops[pos] === 0) drops[pos] = f.recircDrops[k + 1];
+      }
+      const s: Stream = [];
       for (const o of f.outputs) {
         const chunk = chunks.length;
         chunks.push(PacketBatch.wrap(o.buffer));
@@ -344,7 +396,7 @@ export class DatapathEngine {
         s.push({ chunk, pos, local: 0 });
         total += pos.length;
       }
-      streams.push(s);
+      streams.push(f.recirculated ? sortStream(s) : s);
       if (f.cookies.length) cookies = cookies.concat(Array.from(f.cookies));
     });
     const outChunk = new Uint32Array(total);
@@ -367,7 +419,7 @@ export class DatapathEngine {
       const st = cur[best];
       const chunk = streams[best][st.c];
       outChunk[j] = chunk.chunk;
-      outIndex[j] = st.i;
+      outIndex[j] = chunk.index ? chunk.index[st.i] : st.i;
       outOrigin[j] = bestPos;
       if (++st.i >= chunk.pos.length) {
         st.c++;
@@ -409,6 +461,40 @@ export class DatapathEngine {
     await this.drain();
     await Promise.all(this.pmds.map((p) => p.close()));
   }
+}
+
+/** A PMD's executed batch: outputs (all passes), cookies and recirculation state. */
+interface Final {
+  buffer: ArrayBuffer | null;
+  outputs: OutputChunk[];
+  cookies: Uint32Array;
+  recirc: RecircPending | undefined;
+  recircDrops: Uint32Array;
+  /** Outputs may be out of input order (recirculation passes came after the first). */
+  recirculated: boolean;
+}
+
+/** Output chunks of one PMD in merge order: the chunk, its packets (index: null = all in order) and their input positions. */
+type Stream = { chunk: number; pos: Uint32Array; local: number; index?: Uint32Array }[];
+
+/**
+ * Orders a PMD's outputs by input position, stably (a packet's first-pass
+ * outputs before its recirculated copies'): one entry per output.
+ */
+function sortStream(s: Stream): Stream {
+  const all: { chunk: number; index: number; pos: number }[] = [];
+  for (const e of s) for (let i = 0; i < e.pos.length; i++) all.push({ chunk: e.chunk, index: i, pos: e.pos[i] });
+  all.sort((a, b) => a.pos - b.pos);
+  return all.map((e) => ({ chunk: e.chunk, pos: Uint32Array.of(e.pos), local: 0, index: Uint32Array.of(e.index) }));
+}
+
+function concatU32(a: Uint32Array, b: Uint32Array): Uint32Array {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out = new Uint32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 interface Deferred {

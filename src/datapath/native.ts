@@ -82,6 +82,8 @@ export interface NativeDatapathStats {
   executed: number;
   outputs: number;
   userspace: number;
+  /** Packets handed to recirculation (recirc()). */
+  recirculated: number;
   dropped: number;
   cycles: number;
   emcHits: number;
@@ -111,6 +113,10 @@ export interface NativeFlowDump {
 /** One datapath instance: parse, flow cache, action executor. */
 export interface NativeDatapath {
   classify(batch: ArrayBuffer): NativeClassifyResult;
+  /** classify() for recirculated packets: `depth` recirculations behind them, flows of epochs <= maxEpoch only. */
+  classifyRecirc(batch: ArrayBuffer, depth: number, maxEpoch: number): NativeClassifyResult;
+  /** Packets recirc() handed over since the last call (a fresh batch, null when none) and their input index. */
+  takeRecirc(): { buffer: ArrayBuffer | null; origin: Uint32Array };
   execute(
     ticket: number,
     batch: ArrayBuffer,
@@ -121,7 +127,7 @@ export interface NativeDatapath {
     answerBytes: Uint8Array,
   ): NativeExecuteResult;
   process(batch: ArrayBuffer, out: ArrayBuffer): NativeClassifyResult;
-  install(keys: Uint8Array, masks: Uint8Array, offsets: Uint32Array, programs: Uint8Array, version: number): number;
+  install(keys: Uint8Array, masks: Uint8Array, offsets: Uint32Array, programs: Uint8Array, version: number, epoch?: number): number;
   setVersion(version: number): void;
   flush(): void;
   dropTicket(ticket: number): void;
@@ -169,7 +175,7 @@ export interface NativeAddon {
   icmpErrorAllowed(batch: ArrayBuffer, index: number): boolean;
   icmpFragNeeded(input: ArrayBuffer, index: number, mtu: number, options: NativeIcmpOptions, output: ArrayBuffer): void;
   icmpv6PacketTooBig(input: ArrayBuffer, index: number, mtu: number, options: NativeIcmpOptions, output: ArrayBuffer): void;
-  Reassembler: new (limits?: { maxDatagrams?: number; maxBytes?: number; timeoutNs?: number }) => NativeReassembler;
+  Reassembler: new (limits?: { maxDatagrams?: number; maxBytes?: number; timeoutNs?: number; timeout6Ns?: number }) => NativeReassembler;
 }
 
 /** Options of gsoBatch/gsoPacket (native/gso_segment.h GsoOptions). */

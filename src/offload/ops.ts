@@ -163,8 +163,10 @@ export function icmpv6PacketTooBig(input: PacketBatch, index: number, mtu: numbe
 export interface ReassemblyLimits {
   maxDatagrams?: number;
   maxBytes?: number;
-  /** Seconds (Linux: 30 for IPv4). */
+  /** Seconds, IPv4 datagrams (Linux ipfrag_time: 30). */
   timeoutSec?: number;
+  /** Seconds, IPv6 datagrams (Linux ip6frag_time: 60). */
+  timeout6Sec?: number;
 }
 
 export interface ReassemblyResult {
@@ -174,16 +176,25 @@ export interface ReassemblyResult {
   emitted: boolean;
 }
 
-/** IPv4 reassembly state of one modelled host (native/reassembly.h). */
+/**
+ * IPv4 and IPv6 reassembly state of one modelled host (native/reassembly.h):
+ * overlap drops the datagram, duplicates are dropped alone, IPv6 atomic
+ * fragments pass at once without their fragment header, an IPv6 first
+ * fragment without the whole header chain is dropped (`reasm_incomplete_chain`).
+ */
 export class Reassembler {
   private readonly impl: NativeReassembler;
   constructor(limits: ReassemblyLimits = {}) {
-    const l: { maxDatagrams?: number; maxBytes?: number; timeoutNs?: number } = {};
+    const l: { maxDatagrams?: number; maxBytes?: number; timeoutNs?: number; timeout6Ns?: number } = {};
     if (limits.maxDatagrams !== undefined) l.maxDatagrams = limits.maxDatagrams;
     if (limits.maxBytes !== undefined) l.maxBytes = limits.maxBytes;
     if (limits.timeoutSec !== undefined) {
       if (!(limits.timeoutSec >= 0)) throw new RangeError(`expected a non-negative number for limits.timeoutSec, received ${limits.timeoutSec}`);
       l.timeoutNs = limits.timeoutSec * 1e9;
+    }
+    if (limits.timeout6Sec !== undefined) {
+      if (!(limits.timeout6Sec >= 0)) throw new RangeError(`expected a non-negative number for limits.timeout6Sec, received ${limits.timeout6Sec}`);
+      l.timeout6Ns = limits.timeout6Sec * 1e9;
     }
     this.impl = new (native().Reassembler)(l);
   }

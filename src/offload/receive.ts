@@ -1,6 +1,7 @@
 /**
  * A minimal receiving host for the offload pipeline's wire frames (until the
- * replay job models whole hosts): reassembly of outer IPv4 fragments, the
+ * replay job models whole hosts): reassembly of outer IPv4 and IPv6
+ * fragments (timeouts 30 s / 60 s, see Reassembler), the
  * tunnel receiver (src/tunnel decap: VXLAN / MPLSoUDP / MPLSoGRE, zero UDP
  * checksum over IPv6 per RFC 6935, ...), then the host's TCP/UDP checksum
  * check. Every drop is named; a frame a NIC fault corrupted shows up here as
@@ -15,6 +16,12 @@ export interface HostReceiveConfig {
   /** Tunnels this host terminates; without it frames are delivered as they are. */
   decap?: DecapTables;
   reassembly?: ReassemblyLimits;
+  /**
+   * Arrival time of each frame in nanoseconds (default: frame index in
+   * microseconds). Datagrams that time out before a later frame arrives are
+   * dropped then (`reasm_timeout`), so a late fragment starts a new datagram.
+   */
+  timestampsNs?: number[];
 }
 
 export interface HostReceiveResult {
@@ -31,8 +38,11 @@ function batchOf(frames: Uint8Array[]): PacketBatch {
   return PacketBatch.create({ capacity: Math.max(1, frames.length), dataSize: bytes + 4096, headroom: 192 });
 }
 
-/** Receives wire frames in order (timestamps: frame index in microseconds). */
+/** Receives wire frames in order (timestamps: cfg.timestampsNs, or frame index in microseconds). */
 export function receiveAtHost(frames: Uint8Array[], cfg: HostReceiveConfig = {}): HostReceiveResult {
+  const ts = cfg.timestampsNs;
+  if (ts !== undefined && (ts.length !== frames.length || ts.some((t, k) => !(t >= 0) || (k > 0 && t < ts[k - 1]))))
+    throw new RangeError(`expected ${frames.length} non-decreasing non-negative numbers for cfg.timestampsNs, received ${String(ts)}`);
   const parser = createParser();
   const res: HostReceiveResult = { delivered: [], from: [], drops: [] };
   const inb = batchOf(frames);
@@ -47,7 +57,9 @@ export function receiveAtHost(frames: Uint8Array[], cfg: HostReceiveConfig = {})
       res.drops.push({ input: i, reason: dropName(inb.drop[i]) });
       continue;
     }
-    const r = ra.feed(inb, i, i * 1000, whole);
+    const now = ts ? ts[i] : i * 1000;
+    for (const e of ra.expire(now)) if (e.fragments) res.drops.push({ input: -1, reason: 'reasm_timeout' });
+    const r = ra.feed(inb, i, now, whole);
     if (r.drop !== 'none') res.drops.push({ input: i, reason: r.drop });
     if (r.emitted) origin.push(i);
   }

@@ -7,6 +7,7 @@
  * tunnel nexthops. Validation errors name the offending path
  * (`hosts[1].routes[3].prefix: ...`).
  */
+import { TopologyError } from '../model/topology-error.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 import { z } from 'zod';
@@ -143,16 +144,6 @@ export type VrouterHostConfig = z.infer<typeof vrouterHostSchema>;
 export type VrouterHostInput = z.input<typeof vrouterHostSchema>;
 
 /** A bad vRouter configuration; `path` names the offending field. */
-export class VrouterConfigError extends Error {
-  readonly code = 'ERR_VS_TOPOLOGY';
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(path ? `${path}: ${message}` : message);
-    this.name = 'VrouterConfigError';
-  }
-}
 
 function pathText(base: string, path: readonly PropertyKey[]): string {
   let s = base;
@@ -169,7 +160,7 @@ export function parseVrouterHost(input: unknown, where = ''): VrouterHostConfig 
   const r = vrouterHostSchema.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new VrouterConfigError(pathText(where, issue.path), issue.message);
+    throw new TopologyError('ERR_TOPOLOGY_INVALID', pathText(where, issue.path), issue.message);
   }
   checkReferences(r.data, where);
   return r.data;
@@ -181,7 +172,7 @@ function checkReferences(h: VrouterHostConfig, where: string): void {
     const seen = new Set<number | string>();
     list.forEach((t, k) => {
       const v = key(t);
-      if (seen.has(v)) throw new VrouterConfigError(p(`${field}[${k}]`), `duplicate ${what} ${v}`);
+      if (seen.has(v)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(`${field}[${k}]`), `duplicate ${what} ${v}`);
       seen.add(v);
     });
   };
@@ -196,27 +187,27 @@ function checkReferences(h: VrouterHostConfig, where: string): void {
   const nhs = new Map(h.nexthops.map((n) => [n.id, n]));
   const vrfs = new Set([0, ...h.vrfs.map((v) => v.id)]);
   h.interfaces.forEach((v, k) => {
-    if (!vrfs.has(v.vrf)) throw new VrouterConfigError(p(`interfaces[${k}].vrf`), `unknown VRF ${v.vrf}`);
+    if (!vrfs.has(v.vrf)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(`interfaces[${k}].vrf`), `unknown VRF ${v.vrf}`);
   });
   h.nexthops.forEach((n, k) => {
-    if ('vif' in n && !vifs.has(n.vif)) throw new VrouterConfigError(p(`nexthops[${k}].vif`), `unknown vif ${n.vif}`);
+    if ('vif' in n && !vifs.has(n.vif)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(`nexthops[${k}].vif`), `unknown vif ${n.vif}`);
     if (n.type === 'composite')
       n.components.forEach((c, j) => {
-        if (!nhs.has(c.nh)) throw new VrouterConfigError(p(`nexthops[${k}].components[${j}].nh`), `unknown nexthop ${c.nh}`);
+        if (!nhs.has(c.nh)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(`nexthops[${k}].components[${j}].nh`), `unknown nexthop ${c.nh}`);
       });
-    if (n.type === 'vrf-translate' && !vrfs.has(n.targetVrf)) throw new VrouterConfigError(p(`nexthops[${k}].targetVrf`), `unknown VRF ${n.targetVrf}`);
-    if (n.type === 'tunnel' && isIPv4(n.sip) !== isIPv4(n.dip)) throw new VrouterConfigError(p(`nexthops[${k}].dip`), 'sip and dip of different IP versions');
+    if (n.type === 'vrf-translate' && !vrfs.has(n.targetVrf)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(`nexthops[${k}].targetVrf`), `unknown VRF ${n.targetVrf}`);
+    if (n.type === 'tunnel' && isIPv4(n.sip) !== isIPv4(n.dip)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(`nexthops[${k}].dip`), 'sip and dip of different IP versions');
   });
   const nhRef = (id: number, path: string): void => {
-    if (!nhs.has(id)) throw new VrouterConfigError(p(path), `unknown nexthop ${id}`);
+    if (!nhs.has(id)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(path), `unknown nexthop ${id}`);
   };
   h.routes.forEach((r, k) => {
     nhRef(r.nh, `routes[${k}].nh`);
-    if (!vrfs.has(r.vrf)) throw new VrouterConfigError(p(`routes[${k}].vrf`), `unknown VRF ${r.vrf}`);
+    if (!vrfs.has(r.vrf)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(`routes[${k}].vrf`), `unknown VRF ${r.vrf}`);
   });
   h.bridge.forEach((b, k) => {
     nhRef(b.nh, `bridge[${k}].nh`);
-    if (!vrfs.has(b.vrf)) throw new VrouterConfigError(p(`bridge[${k}].vrf`), `unknown VRF ${b.vrf}`);
+    if (!vrfs.has(b.vrf)) throw new TopologyError('ERR_TOPOLOGY_INVALID', p(`bridge[${k}].vrf`), `unknown VRF ${b.vrf}`);
   });
   h.mpls.forEach((m, k) => nhRef(m.nh, `mpls[${k}].nh`));
   h.vxlan.forEach((v, k) => nhRef(v.nh, `vxlan[${k}].nh`));

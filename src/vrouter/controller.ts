@@ -12,12 +12,13 @@
  * VMs from vif0/3; nexthop 1 discard, 2 receive (vhost0); labels from 16;
  * VRF k+1 for the k-th network.
  */
+import { TopologyError } from '../model/topology-error.js';
 import { isIPv4 } from 'node:net';
 
 import { z } from 'zod';
 
 import { formatIp, parseIp } from '../tunnel/addr.js';
-import { ipAddr, mac, parseVrouterHost, prefix, VIF_MODES, VrouterConfigError, type NexthopConfig, type VrouterHostConfig, type VrouterHostInput } from './config.js';
+import { ipAddr, mac, parseVrouterHost, prefix, VIF_MODES, type NexthopConfig, type VrouterHostConfig, type VrouterHostInput } from './config.js';
 import { ipToBigint } from './tables.js';
 
 const TUNNEL_NAMES = ['MPLSoUDP', 'MPLSoGRE', 'VXLAN'] as const;
@@ -95,25 +96,25 @@ export function buildFromController(input: unknown, where = 'controller'): Vrout
   const r = controllerSchema.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new VrouterConfigError(pathText(where, issue.path), issue.message);
+    throw new TopologyError('ERR_TOPOLOGY_INVALID', pathText(where, issue.path), issue.message);
   }
   const c = r.data;
   const netIndex = new Map(c.networks.map((n, k) => [n.name, k]));
   const compIndex = new Map(c.computes.map((h, k) => [h.name, k]));
   c.vms.forEach((vm, k) => {
-    if (!netIndex.has(vm.network)) throw new VrouterConfigError(`${where}.vms[${k}].network`, `unknown network "${vm.network}"`);
-    if (!compIndex.has(vm.compute)) throw new VrouterConfigError(`${where}.vms[${k}].compute`, `unknown compute "${vm.compute}"`);
+    if (!netIndex.has(vm.network)) throw new TopologyError('ERR_TOPOLOGY_INVALID', `${where}.vms[${k}].network`, `unknown network "${vm.network}"`);
+    if (!compIndex.has(vm.compute)) throw new TopologyError('ERR_TOPOLOGY_INVALID', `${where}.vms[${k}].compute`, `unknown compute "${vm.compute}"`);
   });
   c.connect.forEach((pair, k) =>
     pair.forEach((n, j) => {
-      if (!netIndex.has(n)) throw new VrouterConfigError(`${where}.connect[${k}][${j}]`, `unknown network "${n}"`);
+      if (!netIndex.has(n)) throw new TopologyError('ERR_TOPOLOGY_INVALID', `${where}.connect[${k}][${j}]`, `unknown network "${n}"`);
     }),
   );
   const vmIndex = new Map(c.vms.map((v, k) => [v.name, k]));
   c.ecmp.forEach((e, k) => {
-    if (!netIndex.has(e.network)) throw new VrouterConfigError(`${where}.ecmp[${k}].network`, `unknown network "${e.network}"`);
+    if (!netIndex.has(e.network)) throw new TopologyError('ERR_TOPOLOGY_INVALID', `${where}.ecmp[${k}].network`, `unknown network "${e.network}"`);
     e.vms.forEach((v, j) => {
-      if (!vmIndex.has(v)) throw new VrouterConfigError(`${where}.ecmp[${k}].vms[${j}]`, `unknown VM "${v}"`);
+      if (!vmIndex.has(v)) throw new TopologyError('ERR_TOPOLOGY_INVALID', `${where}.ecmp[${k}].vms[${j}]`, `unknown VM "${v}"`);
     });
   });
   const vmMac = (k: number): string => c.vms[k].mac ?? `02:00:00:00:${((k + 1) >> 8).toString(16).padStart(2, '0')}:${((k + 1) & 0xff).toString(16).padStart(2, '0')}`;

@@ -5,20 +5,21 @@
  * compute nodes are added to them. Other host kinds are left to their own
  * models. Errors name the offending path (`hosts[2].routes[0].nh: ...`).
  */
+import { TopologyError } from '../model/topology-error.js';
 import { parse as parseYaml } from 'yaml';
 
-import { parseVrouterHost, VrouterConfigError, type VrouterHostConfig } from './config.js';
+import { parseVrouterHost, type VrouterHostConfig } from './config.js';
 import { buildFromController } from './controller.js';
 
 /** The host kind this model adds to the topology's `hosts[]`. */
 export const VROUTER_HOST_KIND = 'vrouter';
 
 export function vrouterHostsOf(doc: unknown): VrouterHostConfig[] {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new VrouterConfigError('', 'expected a topology mapping with hosts or vrouterController');
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new TopologyError('ERR_TOPOLOGY_INVALID', '', 'expected a topology mapping with hosts or vrouterController');
   const d = doc as Record<string, unknown>;
   const out: VrouterHostConfig[] = [];
   if (d.hosts !== undefined) {
-    if (!Array.isArray(d.hosts)) throw new VrouterConfigError('hosts', 'expected a list of hosts');
+    if (!Array.isArray(d.hosts)) throw new TopologyError('ERR_TOPOLOGY_INVALID', 'hosts', 'expected a list of hosts');
     d.hosts.forEach((h: unknown, k) => {
       if (h !== null && typeof h === 'object' && (h as { kind?: unknown }).kind === VROUTER_HOST_KIND) out.push(parseVrouterHost(h, `hosts[${k}]`));
     });
@@ -26,10 +27,10 @@ export function vrouterHostsOf(doc: unknown): VrouterHostConfig[] {
   if (d.vrouterController !== undefined) out.push(...buildFromController(d.vrouterController, 'vrouterController'));
   const names = new Set<string>();
   for (const h of out) {
-    if (names.has(h.name)) throw new VrouterConfigError('hosts', `duplicate host name "${h.name}"`);
+    if (names.has(h.name)) throw new TopologyError('ERR_TOPOLOGY_INVALID', 'hosts', `duplicate host name "${h.name}"`);
     names.add(h.name);
   }
-  if (out.length === 0) throw new VrouterConfigError('hosts', 'no host of kind vrouter and no vrouterController section');
+  if (out.length === 0) throw new TopologyError('ERR_TOPOLOGY_INVALID', 'hosts', 'no host of kind vrouter and no vrouterController section');
   return out;
 }
 
@@ -39,7 +40,7 @@ export function loadVrouterTopology(yamlText: string): VrouterHostConfig[] {
   try {
     doc = parseYaml(yamlText);
   } catch (err) {
-    throw new VrouterConfigError('', `invalid YAML: ${err instanceof Error ? err.message : String(err)}`);
+    throw new TopologyError('ERR_TOPOLOGY_INVALID', '', `invalid YAML: ${err instanceof Error ? err.message : String(err)}`);
   }
   return vrouterHostsOf(doc);
 }

@@ -7,7 +7,11 @@
  *
  *   tunnels:                 # optional, for tnl_push(name)
  *     to-b: { type: vxlan, local: 192.0.2.1, remote: 192.0.2.2, vni: 1000, port: 100 }
+ *   receivers:               # optional, for tnl_pop(name): decap tables (src/tunnel/receiver.ts)
+ *     vtep: { port: 4789, vxlan: { vnis: [1000] } }
  *   rules:
+ *     - { match: "in_port=1,udp,tp_dst=4789", actions: "tnl_pop(vtep),recirc(1)" }
+ *     - { match: "recirc_id=1,tun_id=1000", actions: "3" }
  *     - { priority: 10, match: "in_port=1,tcp,tp_dst=80", actions: "push_vlan(vid=10),2" }
  *     - { match: "in_port=1", actions: "2" }
  *
@@ -22,7 +26,7 @@ import { parse as parseYaml } from 'yaml';
 import { compileActions, formatActions, parseActions, type Action } from '../datapath/actions.js';
 import { FLOW_KEY_SIZE } from '../datapath/batch-layout.js';
 import { keyMatches, parseMatch, type KeyMask } from '../datapath/flow-key.js';
-import { buildTemplate, resolveTunnel, type TunnelSpec } from '../tunnel/index.js';
+import { buildReceiver, buildTemplate, resolveTunnel, type DecapTables, type TunnelSpec } from '../tunnel/index.js';
 import type { SlowPath, Translation, Upcall } from './upcall.js';
 
 /** A static-rules file that cannot be used; `path` names the offending entry. */
@@ -54,6 +58,8 @@ interface CompiledRule {
 
 export interface StaticRulesConfig {
   tunnels?: Record<string, TunnelSpec & { port?: number }>;
+  /** Decap tables by name for tnl_pop(name); `port` = the tunnel port printed (default 2000 + position). */
+  receivers?: Record<string, DecapTables & { port?: number }>;
   rules: StaticRule[];
 }
 
@@ -75,6 +81,15 @@ export class StaticRules implements SlowPath {
         throw new StaticRulesError(`tunnels.${name}`, (err as Error).message);
       }
     });
+    const receivers = new Map<string, { tunnelPort: number; receiver: Uint8Array }>();
+    Object.entries(config.receivers ?? {}).forEach(([name, spec], i) => {
+      try {
+        const { port, ...tables } = spec;
+        receivers.set(name, { tunnelPort: port ?? 2000 + i, receiver: buildReceiver(tables) });
+      } catch (err) {
+        throw new StaticRulesError(`receivers.${name}`, (err as Error).message);
+      }
+    });
     this.rules = config.rules.map((r, index) => {
       const path = `rules[${index}]`;
       if (r === null || typeof r !== 'object') throw new StaticRulesError(path, 'expected an object with match and actions');
@@ -91,7 +106,7 @@ export class StaticRules implements SlowPath {
         throw new StaticRulesError(`${path}.match`, (err as Error).message);
       }
       try {
-        actions = parseActions(r.actions, tunnels);
+        actions = parseActions(r.actions, tunnels, receivers);
         if (actions.length === 0 || (actions.length === 1 && actions[0].type === 'drop' && !actions[0].reason)) actions = [{ type: 'drop', reason: 'rule_drop' }];
         program = compileActions(actions);
       } catch (err) {

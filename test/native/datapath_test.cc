@@ -125,4 +125,63 @@ TEST(no_cache_mode_upcalls_everything) {
   CHECK_EQ(dp.pending_tickets(), 0u);
 }
 
+TEST(recirc_hands_packets_over_with_recirc_id_until_the_depth_limit) {
+  // Program: set(eth(src=02:..:09)), recirc(5). Every pass recirculates
+  // again, so after kMaxRecircDepth passes the packet drops as too deep.
+  std::vector<uint8_t> prog = {kActionVersion, 0, 2, 0, uint8_t(ActionOp::SET_ETH_SRC), 0, 6, 0, 2, 0, 0, 0, 0, 9,
+                               uint8_t(ActionOp::RECIRC), 0, 4, 0, 5, 0, 0, 0};
+  CHECK(action_program_validate(ByteView(prog.data(), prog.size())) == Status::OK);
+  DatapathConfig cfg;
+  cfg.cache_enabled = false;
+  Datapath dp{cfg};
+  auto f = frame(1);
+  std::vector<uint8_t> img;
+  std::vector<uint32_t> origin;
+  uint32_t passes = 0;
+  {
+    TestBatch in(4, 4096), out(4, 8192);
+    for (int k = 0; k < 2; k++) in.b.append(f.data(), uint32_t(f.size()), uint32_t(f.size()), 0, 0, 3);
+    std::vector<uint32_t> misses, o, cookies;
+    uint32_t ticket, next;
+    CHECK(dp.classify(in.b, &misses, &ticket) == Status::OK);
+    uint32_t offsets[3] = {0, uint32_t(prog.size()), uint32_t(2 * prog.size())};
+    std::vector<uint8_t> both(prog);
+    both.insert(both.end(), prog.begin(), prog.end());
+    uint32_t index[2] = {0, 1};
+    CHECK(dp.execute(ticket, in.b, out.b, 0, Answers{both.data(), offsets, index, 2}, &next, &o, &cookies) == Status::OK);
+    CHECK_EQ(out.b.count(), 0u);
+    CHECK_EQ(in.b.u16(COL_DROP)[0], 0u);  // recirculated, not dropped
+    dp.take_recirc(&img, &origin);
+    CHECK(origin == (std::vector<uint32_t>{0, 1}));
+  }
+  for (uint32_t depth = 1; !img.empty(); depth++) {
+    passes++;
+    Batch r;
+    CHECK(Batch::open(img.data(), img.size(), &r) == Status::OK);
+    CHECK_EQ(r.count(), 2u);
+    CHECK_EQ(r.key(0)->recirc_id, 5u);
+    CHECK_EQ(r.key(1)->in_port, 3u);
+    CHECK_EQ(r.packet(0).data()[11], 9u);  // the set before recirc is applied
+    std::vector<uint32_t> misses, o, cookies;
+    uint32_t ticket, next;
+    CHECK(dp.classify_recirc(r, depth, 0, &misses, &ticket) == Status::OK);
+    CHECK_EQ(r.key(0)->recirc_id, 5u);  // the parser keeps it
+    CHECK_EQ(misses.size(), 2u);
+    uint32_t offsets[3] = {0, uint32_t(prog.size()), uint32_t(2 * prog.size())};
+    std::vector<uint8_t> both(prog);
+    both.insert(both.end(), prog.begin(), prog.end());
+    uint32_t index[2] = {0, 1};
+    TestBatch out(4, 8192);
+    CHECK(dp.execute(ticket, r, out.b, 0, Answers{both.data(), offsets, index, 2}, &next, &o, &cookies) == Status::OK);
+    std::vector<uint8_t> keep(img);  // r points into img
+    uint16_t drop0 = r.u16(COL_DROP)[0];
+    dp.take_recirc(&img, &origin);
+    if (img.empty()) CHECK_EQ(drop0, uint16_t(DropReason::RECIRCULATION_TOO_DEEP));
+    else CHECK_EQ(drop0, 0u);
+  }
+  CHECK_EQ(passes, kMaxRecircDepth);
+  CHECK_EQ(dp.stats().recirculated, uint64_t(2 * kMaxRecircDepth));
+  CHECK_EQ(dp.stats().drops[uint16_t(DropReason::RECIRCULATION_TOO_DEEP)], 2u);
+}
+
 TEST_MAIN("datapath")

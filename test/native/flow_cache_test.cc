@@ -45,6 +45,26 @@ TEST(miss_install_megaflow_then_emc) {
   CHECK_EQ(c.stats().installs, 1u);
 }
 
+TEST(epoch_filter_hides_later_installs) {
+  // A flow installed at epoch 5 is absent for lookups limited to epoch 4
+  // (counted as a miss, not a hit) and present from epoch 5 on, in both levels.
+  FlowCache c;
+  CacheLevel lvl;
+  auto p = out_prog(2);
+  CHECK(c.install(key(1, 80), in_port_mask(), view(p), 0, 5) == Status::OK);
+  CHECK(c.lookup_ref(key(1, 80), &lvl, 4) == nullptr);
+  CHECK(lvl == CacheLevel::MISS);
+  CHECK_EQ(c.stats().misses, 1u);
+  CHECK_EQ(c.stats().megaflow_hits, 0u);
+  // The filtered megaflow lookup still filled the EMC (its entry is filtered the same way).
+  CHECK(c.lookup_ref(key(1, 80), &lvl, 5) != nullptr);
+  CHECK(lvl == CacheLevel::EMC);
+  CHECK(c.lookup_ref(key(1, 80), &lvl, 4) == nullptr);  // the EMC entry is filtered too
+  CHECK_EQ(c.stats().emc_hits, 1u);
+  CHECK_EQ(c.stats().misses, 2u);
+  CHECK(c.lookup_ref(key(1, 80), &lvl) != nullptr && lvl == CacheLevel::EMC);  // unfiltered
+}
+
 TEST(invalid_program_refused) {
   FlowCache c;
   std::vector<uint8_t> bad = {9, 9};

@@ -608,4 +608,39 @@ TEST(invalid_packet_slot) {
   CHECK_EQ(fx.col(COL_L2, 0), kAbsent);
 }
 
+TEST(fast_path_matches_general_parser) {
+  // Frames the fast path takes (TCP/UDP over IPv4/IPv6, one 802.1Q tag, a bad checksum)
+  // and ones it must leave to the general parser; both paths must write the same.
+  auto tagged = hex(kTcp4);
+  const uint8_t tag[4] = {0x81, 0x00, 0x20, 0x05};
+  tagged.insert(tagged.begin() + 12, tag, tag + 4);
+  auto partial = hex(kTcp4);
+  partial[14 + 20 + 16] = 0x00;  // a wrong TCP checksum: bad in both paths
+  std::vector<std::vector<uint8_t>> frames = {hex(kTcp4), hex(kQinq), hex(kVxlan), hex(kSrh), hex(kIcmp6),
+                                              hex(kGeneve), tagged, partial, hex(kArp)};
+  for (const auto& f : frames) {
+    ParseOptions general;
+    general.fast_path = false;
+    Fixture a, b;
+    a.add(f);
+    b.add(f);
+    LayerList la, lb;
+    parse_packet(a.b, 0, LINK_ETHERNET, ParseOptions{}, &la);
+    parse_packet(b.b, 0, LINK_ETHERNET, general, &lb);
+    CHECK_STR(stack(la) + " " + csums(la), stack(lb) + " " + csums(lb));
+    CHECK_EQ(a.flags(0), b.flags(0));
+    CHECK(std::memcmp(&a.key(0), &b.key(0), sizeof(FlowKey)) == 0);
+    parse_batch(a.b, LINK_ETHERNET, ParseOptions{});
+    parse_batch(b.b, LINK_ETHERNET, general);
+    CHECK_EQ(a.flags(0), b.flags(0));
+    for (Column c : {COL_L2, COL_L3, COL_L4, COL_TNL, COL_INNER_L3}) CHECK_EQ(a.col(c, 0), b.col(c, 0));
+    CHECK(std::memcmp(&a.key(0), &b.key(0), sizeof(FlowKey)) == 0);
+  }
+  Fixture v;
+  v.add(tagged);
+  parse_batch(v.b, LINK_ETHERNET, ParseOptions{});
+  CHECK_EQ(v.key(0).vlan_tci, 0x2005 | 0x1000);
+  CHECK_EQ(v.col(COL_L3, 0), 18);
+}
+
 TEST_MAIN("parse")

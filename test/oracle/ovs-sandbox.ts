@@ -79,12 +79,20 @@ export class OvsSandbox {
 
   /** Builds an OVS host of the topology: bridges, ports (dummy), VLAN settings, patch peers, flows; tx_pcap on every port. */
   build(host: OvsHostConfig): void {
+    const u = host.underlay;
     for (const b of host.bridges) {
       this.vsctl('add-br', b.name, '--', 'set', 'bridge', b.name, 'datapath_type=dummy', `fail_mode=${b.fail_mode}`,
-        'protocols=OpenFlow10,OpenFlow13', '--', 'set', 'interface', b.name, `options:tx_pcap=${this.pcap(b.name)}`);
+        'protocols=OpenFlow10,OpenFlow13', ...(u.bridge === b.name && u.mac ? [`other-config:hwaddr=${u.mac}`] : []),
+        '--', 'set', 'interface', b.name, `options:tx_pcap=${this.pcap(b.name)}`);
       for (const p of b.ports) {
         const args = ['add-port', b.name, p.name, '--', 'set', 'interface', p.name];
         if (p.type === 'patch') args.push('type=patch', `options:peer=${p.peer}`);
+        else if (p.type === 'tunnel' && p.tunnel) {
+          const t = p.tunnel;
+          const key = t.key === 'flow' ? ['options:in_key=flow', 'options:out_key=flow'] : [`options:key=${t.key}`];
+          args.push(`type=${t.type}`, `options:remote_ip=${t.remote_ip}`, ...key, `options:dst_port=${t.dst_port ?? 4789}`,
+            'options:df_default=true', `options:csum=${t.csum}`);
+        }
         else if (p.type === 'internal') args.push('type=internal', `options:tx_pcap=${this.pcap(p.name)}`);
         else args.push('type=dummy', `options:tx_pcap=${this.pcap(p.name)}`);
         if (p.ofport !== undefined) args.push(`ofport_request=${p.ofport}`);
@@ -95,11 +103,36 @@ export class OvsSandbox {
         if (portSet.length) args.push('--', 'set', 'port', p.name, ...portSet);
         this.vsctl(...args);
       }
+      for (const m of b.mirrors) {
+        const names = [...new Set([...m.select_src_port, ...m.select_dst_port, ...(m.output_port ? [m.output_port] : [])])];
+        const ids = names.flatMap((n, i) => ['--', `--id=@p${i}`, 'get', 'port', n]);
+        const ref = (list: string[]): string => list.map((n) => `@p${names.indexOf(n)}`).join(',');
+        const cols = [`name=${m.name}`];
+        if (m.select_src_port.length) cols.push(`select-src-port=${ref(m.select_src_port)}`);
+        if (m.select_dst_port.length) cols.push(`select-dst-port=${ref(m.select_dst_port)}`);
+        if (m.select_all) cols.push('select-all=true');
+        if (m.select_vlan.length) cols.push(`select-vlan=${m.select_vlan.join(',')}`);
+        if (m.output_port) cols.push(`output-port=${ref([m.output_port])}`);
+        if (m.output_vlan !== undefined) cols.push(`output-vlan=${m.output_vlan}`);
+        this.vsctl(...ids, '--', '--id=@m', 'create', 'mirror', ...cols, '--', 'add', 'bridge', b.name, 'mirrors', '@m');
+      }
       if (b.flows !== undefined) {
         this.ofctl('del-flows', b.name);
         const f = join(this.dir, `${b.name}.flows`);
         writeFileSync(f, stripDumpFlows(b.flows));
         this.ofctl('add-flows', b.name, f);
+      }
+    }
+    if (u.bridge && u.ip) {
+      // as neutron-host.sh: VTEP address on the LOCAL port, /32 routes and static neighbours
+      this.appctl('netdev-dummy/ip4addr', u.bridge, u.ip);
+      for (const [ip, mac] of Object.entries(u.neighbours ?? {})) {
+        try {
+          this.appctl('ovs/route/add', `${ip}/32`, u.bridge);
+        } catch {
+          /* already routed by ip4addr */
+        }
+        this.appctl('tnl/neigh/set', u.bridge, ip, mac);
       }
     }
     this.appctl('revalidator/wait');

@@ -1,130 +1,39 @@
 /**
- * The parser against tshark: every frame of every capture in
- * ../shared/corpora and frames built by scapy must get the same layer stack
- * and the same checksum verdicts (tshark reports a partial checksum as bad).
- * Where tshark decodes differently on purpose or by a tshark limitation, the
- * frame is listed in KNOWN_DIFFERENCES with the reason.
+ * The parser against tshark on frames built by scapy (layer stack and
+ * checksum verdicts, compared as in test/oracle/stack-compare.ts), and the
+ * parser's API. Every capture of the shared corpora and pcaps/ is compared
+ * through `inspect` in test/oracle/inspect-vs-tshark.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PacketBatch } from '../../src/datapath/batch.js';
 import { PacketFlag } from '../../src/datapath/batch-layout.js';
-import { packageRoot } from '../../src/datapath/native.js';
 import { layerFields } from '../../src/packet/layer-fields.js';
-import { LinkType, createParser, type PacketDescription } from '../../src/packet/parse.js';
-import { requireTshark, tsharkDecode, type TsharkFrame } from '../oracle/tshark.js';
-import { batchOf, readPcap } from './pcap-fixture.js';
+import { LinkType, createParser } from '../../src/packet/parse.js';
+import { batches, openCapture } from '../../src/pcap/index.js';
+import { requireTshark, tsharkDecode } from '../oracle/tshark.js';
+import { ourStack, tsharkStack } from '../oracle/stack-compare.js';
 
-const OURS = new Set(['eth', 'vlan', 'arp', 'ip', 'ipv6', 'tcp', 'udp', 'icmp', 'icmpv6', 'gre', 'mpls', 'vxlan', 'geneve', 'sll', 'ppp']);
-// tshark protocol elements that are part of a layer we report (or only annotate one).
-const TRANSPARENT = new Set(['pwethheuristic', 'pwethcw', 'pweth', 'ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts', 'ethertype']);
-
-/** tshark's stack cut at the first protocol the parser does not follow, as "name:status" tokens. */
-// tshark names that are one of ours.
-const ALIAS: Record<string, string> = { ieee8021ad: 'vlan' };
-
-function tsharkStack(f: TsharkFrame): string {
-  const out: string[] = [];
-  for (const l of f.layers) {
-    if (TRANSPARENT.has(l.proto) || l.proto.startsWith('_ws')) continue;
-    const name = ALIAS[l.proto] ?? l.proto;
-    if (!OURS.has(name)) break;
-    // tshark has one element per MPLS label; the parser one layer per label stack.
-    if (name === 'mpls' && out[out.length - 1] === 'mpls') continue;
-    out.push(l.status ? `${name}:${l.status}` : name);
-  }
-  return out.join(' ');
-}
-
-function ourStack(d: PacketDescription): string {
-  const out: string[] = [];
-  let c = 0;
-  for (const l of d.layers) {
-    const cs = d.checksums[c];
-    let tok: string = l.name;
-    if (cs && cs.layer === l.name && cs.depth === l.depth && (cs.quoted ?? false) === (l.quoted ?? false)) {
-      // Match checksums to layers in order (both lists are outermost first).
-      tok += `:${cs.status === 'partial' ? 'bad' : cs.status}`;
-      c++;
-    }
-    out.push(tok);
-  }
-  return out.join(' ');
-}
-
-/**
- * Frames where tshark and the parser disagree, with why. Key: "<corpus path>#<frame number>".
- */
-const KNOWN_DIFFERENCES: Record<string, { ours: string; why: string }> = {
-  'tcpdump/bigtcp-ipv4-vxlan-ipv4.pcap#1': {
-    ours: 'eth ip:good udp:bad vxlan eth ip:good tcp:bad',
-    why: 'BIG TCP: IPv4 total length and UDP length are 0; tshark stops at "UDP length 0 < 8", the parser takes both lengths from the frame (FLAG_IP_LENGTH_FROM_FRAME) and decodes the VXLAN payload. Both UDP and TCP checksums are partial (shown as bad, as tshark would)',
-  },
-  'tcpdump/wccp_redirect_gre.pcap#1': {
-    ours: 'eth ip:good gre',
-    why: 'GRE protocol 0x883e (WCCP redirect): tshark decodes the IP packet after the 4-byte redirect header; the parser does not follow WCCP',
-  },
-  'tcpreplay/test.pcap#11': {
-    ours: 'eth mpls ip:bad',
-    why: 'IPv4 total length 255 in a frame with 100 bytes after the labels: malformed (bad_ipv4_total_length, dropped); tshark decodes the ICMP in the bytes present',
-  },
-};
-
-const root = packageRoot();
-const corpora = join(root, '..', 'shared', 'corpora');
-
-function listPcaps(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...listPcaps(p));
-    else if (name.endsWith('.pcap')) out.push(p);
-  }
-  return out;
-}
-
-function compareFile(file: string, rel: string): string[] {
-  const pcap = readPcap(file);
-  const batch = batchOf(pcap.frames);
-  const ours = createParser().describe(batch, pcap.linkType);
+/** Disagreements between our parser and tshark on every frame of a capture. */
+async function compareWithTshark(file: string): Promise<string[]> {
   const theirs = tsharkDecode(file);
-  expect(theirs.length, `${rel}: tshark frame count`).toBe(ours.length);
   const problems: string[] = [];
-  ours.forEach((d, i) => {
-    const key = `${rel}#${i + 1}`;
-    const a = ourStack(d);
-    const b = tsharkStack(theirs[i]);
-    const known = KNOWN_DIFFERENCES[key];
-    if (known) {
-      if (a !== known.ours) problems.push(`${key}: known difference changed: ours now "${a}" (tshark "${b}")`);
-    } else if (a !== b) {
-      problems.push(`${key}: ours "${a}"${d.error ? ` (${d.error})` : ''}, tshark "${b}" [${theirs[i].protocols.join(':')}]`);
+  let k = 0;
+  for await (const { batch, linkType } of batches(await openCapture(file))) {
+    for (const d of createParser().describe(batch, linkType)) {
+      const a = ourStack(d).join(' ');
+      const b = k < theirs.length ? tsharkStack(theirs[k]).join(' ') : '(no frame)';
+      if (a !== b) problems.push(`frame ${k + 1}: ours "${a}"${d.error ? ` (${d.error})` : ''} vs tshark "${b}"`);
+      k++;
     }
-  });
+  }
+  if (k !== theirs.length) problems.push(`frame count: ours ${k}, tshark ${theirs.length}`);
   return problems;
 }
-
-describe('parser vs tshark on ../shared/corpora', () => {
-  beforeAll(() => {
-    requireTshark();
-    if (!existsSync(corpora)) throw new Error(`the shared corpora are missing: expected them at ${corpora}`);
-  });
-
-  it('has captures to check', () => {
-    expect(listPcaps(corpora).length).toBeGreaterThan(10);
-  });
-
-  for (const file of existsSync(corpora) ? listPcaps(corpora) : []) {
-    const rel = relative(corpora, file);
-    it(rel, () => {
-      expect(compareFile(file, rel)).toEqual([]);
-    });
-  }
-});
 
 describe('parser vs tshark on frames built by scapy', () => {
   let dir = '';
@@ -162,7 +71,7 @@ describe('parser vs tshark on frames built by scapy', () => {
     "Ether()/IPv6(src='2001:db8::1',dst='2001:db8::2')/IPv6ExtHdrHopByHop()/IPv6ExtHdrSegmentRouting(addresses=['2001:db8::99','2001:db8::2'],segleft=1)/IPv6ExtHdrFragment(offset=0,m=1,id=9)/TCP(sport=1,dport=2)",
   ];
 
-  it('layers and checksum verdicts agree', () => {
+  it('layers and checksum verdicts agree', async () => {
     const file = join(dir, 'frames.pcap');
     const script = [
       'import sys',
@@ -172,7 +81,7 @@ describe('parser vs tshark on frames built by scapy', () => {
       `wrpcap(sys.argv[1], [${FRAMES.join(', ')}])`,
     ].join('\n');
     execFileSync('/usr/bin/python3', ['-c', script, file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(compareFile(file, 'scapy')).toEqual([]);
+    expect(await compareWithTshark(file)).toEqual([]);
   });
 });
 

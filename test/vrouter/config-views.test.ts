@@ -61,7 +61,7 @@ describe('agent-view configuration', () => {
     try {
       parseVrouterHost(h, 'hosts[0]');
     } catch (err) {
-      expect((err as { code?: string }).code).toBe('ERR_VS_TOPOLOGY');
+      expect((err as { code?: string }).code).toBe('ERR_TOPOLOGY_INVALID');
     }
   });
 

@@ -5,10 +5,28 @@
  */
 import { PacketBatch } from '../batch.js';
 import { native, type NativeDatapath } from '../native.js';
-import type { AnswerSet, OutputChunk, PmdConfig, PmdResult, PmdTask } from './protocol.js';
+import type { AnswerSet, OutputChunk, PmdConfig, PmdResult, PmdTask, RecircPending } from './protocol.js';
 
 const EMPTY_U32 = new Uint32Array(0);
 const EMPTY_U8 = new Uint8Array(0);
+const NO_ANSWERS: AnswerSet = { index: EMPTY_U32, offsets: new Uint32Array(1), bytes: EMPTY_U8 };
+
+/** Outputs, cookies and recirculation state of one executed batch. */
+interface Executed {
+  outputs: OutputChunk[];
+  cookies: Uint32Array;
+  recirc?: RecircPending;
+  recircDrops?: Uint32Array;
+  recirculated?: boolean;
+}
+
+/** A recirculation batch waiting for upcall answers. */
+interface RecircWait {
+  seq: number;
+  depth: number;
+  epoch: number;
+  index: Uint32Array;
+}
 
 export class PmdCore {
   readonly config: PmdConfig;
@@ -17,6 +35,10 @@ export class PmdCore {
   private tasks = 0;
   /** Batches classified but not yet executed: later batches wait (execution stays in batch order). */
   private waiting = 0;
+  /** Highest install epoch received, and its value when each batch was classified. */
+  private maxEpoch = 0;
+  private readonly epochAt = new Map<number, number>();
+  private readonly recircWait = new Map<number, RecircWait>();
 
   constructor(config: PmdConfig) {
     this.config = config;
@@ -37,8 +59,12 @@ export class PmdCore {
     switch (task.kind) {
       case 'process': {
         if (this.config.crashAtBatch === task.seq) process.exit(70);
-        for (const set of task.installs) this.dp.install(set.keys, set.masks, set.offsets, set.programs, set.version);
+        for (const set of task.installs) {
+          this.dp.install(set.keys, set.masks, set.offsets, set.programs, set.version, set.epoch ?? 0);
+          this.maxEpoch = Math.max(this.maxEpoch, set.epoch ?? 0);
+        }
         this.dp.setVersion(task.version);
+        this.epochAt.set(task.seq, this.maxEpoch);
         if (!task.buffer) return { kind: 'processed', seq: task.seq, buffer: null, ticket: 0, misses: EMPTY_U32, outputs: [], cookies: EMPTY_U32, busyNs: 0 };
         const input = PacketBatch.wrap(task.buffer);
         if (this.waiting > 0) {
@@ -52,20 +78,34 @@ export class PmdCore {
           this.waiting++;
           return { kind: 'processed', seq: task.seq, buffer: task.buffer, ticket: r.ticket, misses: r.misses, outputs: [], cookies: EMPTY_U32, busyNs: 0 };
         }
-        const outputs: OutputChunk[] = [{ buffer: out.buffer, origin: r.origin ?? EMPTY_U32 }];
-        let cookies: Uint32Array = r.cookies ?? EMPTY_U32;
+        const done: Executed = { outputs: [{ buffer: out.buffer, origin: r.origin ?? EMPTY_U32 }], cookies: r.cookies ?? EMPTY_U32 };
         if (r.ticket !== 0) {
           // The output batch filled up: go on with fresh ones.
-          const rest = this.executeRest(r.ticket, task.buffer, r.next ?? 0, { index: EMPTY_U32, offsets: new Uint32Array(1), bytes: EMPTY_U8 });
-          outputs.push(...rest.outputs);
-          cookies = concat(cookies, rest.cookies);
+          const rest = this.executeRest(r.ticket, task.buffer, r.next ?? 0, NO_ANSWERS);
+          done.outputs.push(...rest.outputs);
+          done.cookies = concat(done.cookies, rest.cookies);
         }
-        return { kind: 'processed', seq: task.seq, buffer: task.buffer, ticket: 0, misses: EMPTY_U32, outputs, cookies, busyNs: 0 };
+        this.recirculate(task.seq, 1, this.epochAt.get(task.seq) ?? this.maxEpoch, null, done);
+        if (done.recirc) this.waiting++;
+        return { kind: 'processed', seq: task.seq, buffer: task.buffer, ticket: 0, misses: EMPTY_U32, busyNs: 0, ...done };
       }
       case 'execute': {
         this.waiting = Math.max(0, this.waiting - 1);
+        const wait = this.recircWait.get(task.ticket);
+        this.recircWait.delete(task.ticket);
         const rest = this.executeRest(task.ticket, task.buffer, 0, task.answers);
-        return { kind: 'executed', seq: task.seq, buffer: task.buffer, outputs: rest.outputs, cookies: rest.cookies, busyNs: 0 };
+        const done: Executed = { outputs: rest.outputs, cookies: rest.cookies };
+        if (wait) {
+          // A recirculation batch: outputs and drops belong to its input packets.
+          done.recirculated = true;
+          for (const o of done.outputs) o.origin = Uint32Array.from(o.origin, (l) => wait.index[l]);
+          done.recircDrops = recircDrops(task.buffer, wait.index, EMPTY_U32);
+          this.recirculate(wait.seq, wait.depth + 1, wait.epoch, wait.index, done);
+        } else {
+          this.recirculate(task.seq, 1, this.epochAt.get(task.seq) ?? this.maxEpoch, null, done);
+        }
+        if (done.recirc) this.waiting++;
+        return { kind: 'executed', seq: task.seq, buffer: task.buffer, busyNs: 0, ...done };
       }
       case 'stats': {
         const stats = this.dp.stats();
@@ -81,6 +121,35 @@ export class PmdCore {
       case 'dump':
         return { kind: 'dump', flows: this.dp.dumpFlows() };
     }
+  }
+
+  /**
+   * Runs the packets the last executed batch recirculated (and theirs, up to
+   * the depth limit) while they hit the cache; stops at the first pass with
+   * misses, which goes to the slow path as done.recirc. `index` maps the last
+   * executed batch to the PMD's input batch (null: it is the input batch).
+   */
+  private recirculate(seq: number, depth: number, epoch: number, index: Uint32Array | null, done: Executed): void {
+    let map = index;
+    for (let d = depth; ; d++) {
+      const r = this.dp.takeRecirc();
+      if (!r.buffer) break;
+      done.recirculated = true;
+      const m = map;
+      const toInput = m ? Uint32Array.from(r.origin, (o) => m[o]) : r.origin;
+      const c = this.dp.classifyRecirc(r.buffer, d, epoch);
+      if (c.misses.length > 0) {
+        this.recircWait.set(c.ticket, { seq, depth: d, epoch, index: toInput });
+        done.recirc = { buffer: r.buffer, ticket: c.ticket, misses: c.misses, index: toInput };
+        return;
+      }
+      const rest = this.executeRest(c.ticket, r.buffer, 0, NO_ANSWERS);
+      for (const o of rest.outputs) done.outputs.push({ buffer: o.buffer, origin: Uint32Array.from(o.origin, (l) => toInput[l]) });
+      done.cookies = concat(done.cookies, rest.cookies);
+      done.recircDrops = recircDrops(r.buffer, toInput, done.recircDrops ?? EMPTY_U32);
+      map = toInput;
+    }
+    this.epochAt.delete(seq);
   }
 
   private executeRest(ticket: number, buffer: ArrayBuffer, start: number, answers: AnswerSet): { outputs: OutputChunk[]; cookies: Uint32Array } {
@@ -115,6 +184,14 @@ function outputBatchFor(input: PacketBatch, scale = 1): PacketBatch {
   const n = Math.max(input.count, 16) * scale;
   const bytes = Math.max(0, input.dataUsed - input.count * input.headroom);
   return PacketBatch.create({ capacity: n, dataSize: bytes + n * (OUT_HEADROOM + OUT_GROWTH) + 65536, headroom: OUT_HEADROOM });
+}
+
+/** Appends (input index, reason) pairs for the dropped packets of a recirculation batch. */
+function recircDrops(buffer: ArrayBuffer, index: Uint32Array, prev: Uint32Array): Uint32Array {
+  const b = PacketBatch.wrap(buffer);
+  const pairs: number[] = [];
+  for (let i = 0; i < b.count; i++) if (b.drop[i] !== 0) pairs.push(index[i], b.drop[i]);
+  return pairs.length ? concat(prev, Uint32Array.from(pairs)) : prev;
 }
 
 function concat(a: Uint32Array, b: Uint32Array): Uint32Array {

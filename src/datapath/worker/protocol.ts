@@ -12,6 +12,20 @@ export interface InstallSet {
   offsets: Uint32Array;
   programs: Uint8Array;
   version: number;
+  /** Install epoch (batch sequence + 1 of the upcalls that made it); recirculation lookups filter on it. */
+  epoch?: number;
+}
+
+/**
+ * Recirculated packets that missed the cache: the PMD waits for an execute
+ * task with `ticket`, this buffer and the answers to `misses`. `index` maps
+ * each packet of `buffer` to its input packet (index in the PMD's batch).
+ */
+export interface RecircPending {
+  buffer: ArrayBuffer;
+  ticket: number;
+  misses: Uint32Array;
+  index: Uint32Array;
 }
 
 /** Upcall answers: program k is bytes[offsets[k], offsets[k+1]) for packet index[k]. */
@@ -52,8 +66,25 @@ export type PmdResult =
       outputs: OutputChunk[];
       cookies: Uint32Array;
       busyNs: number;
+      recirc?: RecircPending;
+      /** Drops of recirculated copies: pairs (input index in the PMD's batch, reason). */
+      recircDrops?: Uint32Array;
+      /** Some outputs come from recirculation passes (they follow the first pass's, out of input order). */
+      recirculated?: boolean;
     }
-  | { kind: 'executed'; seq: number; buffer: ArrayBuffer; outputs: OutputChunk[]; cookies: Uint32Array; busyNs: number }
+  | {
+      kind: 'executed';
+      seq: number;
+      /** The executed batch (the input batch, or a recirculation batch). */
+      buffer: ArrayBuffer;
+      outputs: OutputChunk[];
+      cookies: Uint32Array;
+      busyNs: number;
+      recirc?: RecircPending;
+      recircDrops?: Uint32Array;
+      /** Some outputs come from recirculation passes (they follow the first pass's, out of input order). */
+      recirculated?: boolean;
+    }
   | { kind: 'stats'; stats: NativeDatapathStats; busyNs: number; tasks: number }
   | { kind: 'dump'; flows: NativeFlowDump[] };
 
@@ -65,5 +96,6 @@ export function transferables(msg: PmdTask | PmdResult): ArrayBuffer[] {
   };
   if ('buffer' in msg) add(msg.buffer);
   if ('outputs' in msg) for (const o of msg.outputs) add(o.buffer);
+  if ('recirc' in msg) add(msg.recirc?.buffer);
   return out;
 }
