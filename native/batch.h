@@ -86,6 +86,9 @@ enum PacketFlag : uint32_t {
   FLAG_NEEDS_CSUM = 1u << 10,       // virtio NEEDS_CSUM: complete at CSUM_START/OFFSET
   FLAG_DATA_VALID = 1u << 11,       // virtio DATA_VALID: checksums already verified
   FLAG_FAULT = 1u << 12,            // a modelled fault changed this packet
+  FLAG_CSUM_VERIFIED = 1u << 13,    // the parser verified the outer checksums (ParseOptions.verify_checksums)
+  FLAG_IP_CSUM_BAD = 1u << 14,      // verified: the outer IPv4 header checksum is wrong
+  FLAG_L4_CSUM_BAD = 1u << 15,      // verified: the outer TCP/UDP checksum is wrong (a partial one is not "bad")
 };
 
 struct BatchHeader {

@@ -67,6 +67,11 @@ class JsParser : public Napi::ObjectWrap<JsParser> {
     ports_option(env, opts, "vxlanPorts", opt_.vxlan_ports, &opt_.vxlan_count);
     ports_option(env, opts, "genevePorts", opt_.geneve_ports, &opt_.geneve_count);
     ports_option(env, opts, "mplsUdpPorts", opt_.mpls_udp_ports, &opt_.mpls_udp_count);
+    Napi::Value verify = opts.Get("verifyChecksums");
+    if (!verify.IsUndefined()) {
+      if (!verify.IsBoolean()) throw_type(env, "a boolean for options.verifyChecksums", verify);
+      opt_.verify_checksums = verify.As<Napi::Boolean>().Value();
+    }
   }
 
  private:
@@ -83,11 +88,13 @@ class JsParser : public Napi::ObjectWrap<JsParser> {
     Batch batch = batch_arg(info, 0, "buffer");
     uint32_t lt = link_type_arg(info, 1);
     uint32_t n = batch.count();
-    std::vector<LayerList> lists(n);
+    // Scratch kept between calls: describe runs once per batch of a capture.
+    if (lists_.size() < n) lists_.resize(n);
+    std::vector<LayerList>& lists = lists_;
     Status st = describe_batch(batch, lt, opt_, lists.data());
     if (st != Status::OK) throw_status(env, st, "describe");
-    std::vector<uint32_t> words;
-    words.reserve(size_t(n) * 8);
+    std::vector<uint32_t>& words = words_;
+    words.clear();
     Napi::Uint32Array index = Napi::Uint32Array::New(env, size_t(n) + 1);
     uint32_t* idx = index.Data();
     for (uint32_t i = 0; i < n; i++) {
@@ -110,6 +117,8 @@ class JsParser : public Napi::ObjectWrap<JsParser> {
   }
 
   ParseOptions opt_;
+  std::vector<LayerList> lists_;
+  std::vector<uint32_t> words_;
 };
 
 }  // namespace

@@ -276,7 +276,8 @@ bool link_type_supported(uint32_t link_type) {
 namespace {
 constexpr uint32_t kParserFlags = FLAG_PARSED | FLAG_TRUNCATED | FLAG_MALFORMED | FLAG_VLAN | FLAG_QINQ | FLAG_MPLS |
                                   FLAG_TUNNEL | FLAG_IP_FRAGMENT | FLAG_IP_LENGTH_FROM_FRAME |
-                                  FLAG_L4_CSUM_PARTIAL;
+                                  FLAG_L4_CSUM_PARTIAL | FLAG_CSUM_VERIFIED | FLAG_IP_CSUM_BAD |
+                                  FLAG_L4_CSUM_BAD;
 constexpr Column kSlotColumn[parse_detail::kSlots] = {COL_L2,  COL_L2_5,     COL_L3,       COL_L4,
                                                       COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4};
 }  // namespace
@@ -335,6 +336,7 @@ void parse_one(const Columns& c, uint32_t i, uint32_t link_type, const ParseOpti
   for (int s = 0; s < parse_detail::kSlots; s++) c.layer[s][i] = p.col(parse_detail::Slot(s));
   uint32_t f = p.flags();
   if (!(f & FLAG_MALFORMED)) f |= FLAG_PARSED;
+  if (opt.verify_checksums) f |= FLAG_CSUM_VERIFIED;
   c.flags[i] = flags | f;
   c.drop[i] = p.drop();
 }

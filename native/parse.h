@@ -90,6 +90,10 @@ struct ParseOptions {
   // take a short path with the same results. Tests and the fuzzer turn it
   // off to compare the two.
   bool fast_path = true;
+  // parse() also verifies the outer IPv4 header and TCP/UDP checksums and
+  // sets FLAG_CSUM_VERIFIED, FLAG_IP_CSUM_BAD, FLAG_L4_CSUM_BAD (describe()
+  // verifies every layer's checksum either way).
+  bool verify_checksums = false;
 };
 
 // Layers the parser can report. Values are part of the JS contract

@@ -81,6 +81,7 @@ bool parse_fast(ByteView pkt, size_t wire, const ParseOptions& opt, FlowKey& key
   }
   uint16_t csum_field = load_be16(t + field);
   CsumStatus l4_verdict = CsumStatus::NONE;
+  const bool verify = opt.verify_checksums;
   if (layers) {
     // Whole and unfragmented: every checksum is verifiable (as Parser::l4_csum).
     if (proto == 17 && csum_field == 0) {
@@ -97,6 +98,27 @@ bool parse_fast(ByteView pkt, size_t wire, const ParseOptions& opt, FlowKey& key
       l4_verdict = verify_l4_checksum(in);
     }
     if (l4_verdict == CsumStatus::PARTIAL) flags |= FLAG_L4_CSUM_PARTIAL;
+    if (verify) {
+      flags |= FLAG_CSUM_VERIFIED;
+      if (l4_verdict == CsumStatus::BAD) flags |= FLAG_L4_CSUM_BAD;
+      if (!ip.v6 && csum_fold(csum_add_bytes(0, h + l3, 20)) != 0xffff) flags |= FLAG_IP_CSUM_BAD;
+    }
+  } else if (verify) {
+    // The same verdicts on native-order sums (csum.h), the pseudo-header's
+    // addresses summed straight from the IP header (source and destination
+    // are adjacent in IPv4 and IPv6).
+    flags |= FLAG_CSUM_VERIFIED;
+    if (!ip.v6 && csum_native_fold(csum_native_add(0, h + l3, 20)) != 0xffff) flags |= FLAG_IP_CSUM_BAD;
+    if (!(proto == 17 && csum_field == 0)) {
+      uint64_t ps_no_len = csum_add_carry64(csum_native_add(0, ip.src, ip.v6 ? 32 : 8), csum_native_word(proto));
+      uint32_t len32 = uint32_t(l4_len);
+      uint64_t ps = csum_add_carry64(csum_add_carry64(ps_no_len, csum_native_word(uint16_t(len32 >> 16))),
+                                     csum_native_word(uint16_t(len32)));
+      if (csum_native_fold(csum_native_add(ps, t, l4_len)) != 0xffff) {
+        bool partial = csum_field == csum_native_fold(ps) || csum_field == csum_native_fold(ps_no_len);
+        flags |= partial ? FLAG_L4_CSUM_PARTIAL : FLAG_L4_CSUM_BAD;
+      }
+    }
   } else if ((proto == 6 || csum_field != 0) && holds_partial(pkt, l4, l4_len, field, proto, ip)) {
     flags |= FLAG_L4_CSUM_PARTIAL;
   }

@@ -66,6 +66,8 @@ class Parser {
 
  private:
   bool describing() const { return list_ != nullptr; }
+  // Verifying the outer checksums into flags (ParseOptions.verify_checksums).
+  bool verifying() const { return opt_.verify_checksums && outer_key(); }
   bool stopped() const { return stop_; }
 
   // Stops with a drop reason (the packet is malformed).

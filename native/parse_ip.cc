@@ -68,8 +68,10 @@ void Parser::ipv4(size_t off, size_t end) {
   }
   int rec = enter(LayerProto::IPV4, off);
   if (rec == -2) return;
-  if (describing()) {
-    set_csum(rec, csum_fold(csum_add_bytes(0, h, ihl)) == 0xffff ? CsumStatus::GOOD : CsumStatus::BAD);
+  if (describing() || verifying()) {
+    bool good = csum_fold(csum_add_bytes(0, h, ihl)) == 0xffff;
+    if (describing()) set_csum(rec, good ? CsumStatus::GOOD : CsumStatus::BAD);
+    if (verifying() && !good) flags_ |= FLAG_IP_CSUM_BAD;
   }
   if (total < ihl || off + total > end) return fail(DropReason::BAD_IPV4_TOTAL_LENGTH);
   mark(S_L3, S_INNER_L3, off);
@@ -216,7 +218,11 @@ void Parser::tcp(size_t off, size_t end, const IpInfo& ip) {
     key_.tcp_flags = load_be16(h + 12) & 0x0fff;
   }
   size_t len = end - off;
-  if (describing()) set_csum(rec, l4_csum(off, len, 16, kProtoTcp, ip, true, false));
+  if (describing() || verifying()) {
+    CsumStatus cs = l4_csum(off, len, 16, kProtoTcp, ip, true, false);
+    if (describing()) set_csum(rec, cs);
+    if (verifying() && cs == CsumStatus::BAD) flags_ |= FLAG_L4_CSUM_BAD;
+  }
   if (depth_ == 0 && holds_partial(pkt_, off, len, 16, kProtoTcp, ip)) flags_ |= FLAG_L4_CSUM_PARTIAL;
 }
 
@@ -239,7 +245,11 @@ void Parser::udp(size_t off, size_t end, const IpInfo& ip) {
     key_.tp_src = load_be16(h);
     key_.tp_dst = dport;
   }
-  if (describing()) set_csum(rec, l4_csum(off, ulen, 6, kProtoUdp, ip, true, true));
+  if (describing() || verifying()) {
+    CsumStatus cs = l4_csum(off, ulen, 6, kProtoUdp, ip, true, true);
+    if (describing()) set_csum(rec, cs);
+    if (verifying() && cs == CsumStatus::BAD) flags_ |= FLAG_L4_CSUM_BAD;
+  }
   if (depth_ == 0 && load_be16(h + 6) != 0 && holds_partial(pkt_, off, ulen, 6, kProtoUdp, ip))
     flags_ |= FLAG_L4_CSUM_PARTIAL;
   if (ip.fragment) return;  // the payload continues in other fragments

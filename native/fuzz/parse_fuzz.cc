@@ -84,6 +84,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   k = 0;
   for (Column c : {COL_L2, COL_L2_5, COL_L3, COL_L4, COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4})
     require(b.u16(c)[0] == cols[k++]);
+  // verify_checksums: the fast and general paths, with and without describe,
+  // give the same verdict flags; the other flags are those of a plain parse.
+  ParseOptions verify = opt;
+  verify.verify_checksums = true;
+  uint32_t verified[3];
+  parse_packet(b, 0, link, verify, nullptr);
+  verified[0] = b.u32(COL_FLAGS)[0];
+  parse_packet(b, 0, link, verify, &fast);
+  verified[1] = b.u32(COL_FLAGS)[0];
+  verify.fast_path = false;
+  parse_packet(b, 0, link, verify, nullptr);
+  verified[2] = b.u32(COL_FLAGS)[0];
+  require(verified[0] == verified[1] && verified[1] == verified[2]);
+  const uint32_t verdict_bits = FLAG_CSUM_VERIFIED | FLAG_IP_CSUM_BAD | FLAG_L4_CSUM_BAD;
+  require((verified[0] & ~verdict_bits) == flags);
+  require((verified[0] & FLAG_CSUM_VERIFIED) != 0);
   require(list.count <= kMaxLayerRecords);
   for (uint32_t r = 0; r < list.count; r++) {
     require(list.rec[r].offset < len);

@@ -75,6 +75,9 @@ export const PacketFlag = {
   NEEDS_CSUM: 1 << 10,
   DATA_VALID: 1 << 11,
   FAULT: 1 << 12,
+  CSUM_VERIFIED: 1 << 13,
+  IP_CSUM_BAD: 1 << 14,
+  L4_CSUM_BAD: 1 << 15,
 } as const;
 
 export interface BatchLayout {

@@ -28,6 +28,7 @@ export interface NativeParserOptions {
   vxlanPorts?: number[];
   genevePorts?: number[];
   mplsUdpPorts?: number[];
+  verifyChecksums?: boolean;
 }
 
 /** A native parser (native/parse.h). */

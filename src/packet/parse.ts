@@ -82,6 +82,12 @@ export interface ParserOptions {
   genevePorts?: readonly number[];
   /** UDP destination ports decoded as MPLS over UDP (default [6635]; at most 8). */
   mplsUdpPorts?: readonly number[];
+  /**
+   * parse() also verifies the outer IPv4 header and TCP/UDP checksums into
+   * PacketFlag.CSUM_VERIFIED / IP_CSUM_BAD / L4_CSUM_BAD (default false;
+   * describe() verifies every layer either way).
+   */
+  verifyChecksums?: boolean;
 }
 
 export interface Parser {
@@ -160,7 +166,12 @@ export function decodeDescriptions(
 export function createParser(options: ParserOptions = {}): Parser {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new TypeError(`expected an object for options, received ${describeValue(options)}`);
-  const nativeOptions: { vxlanPorts?: number[]; genevePorts?: number[]; mplsUdpPorts?: number[] } = {};
+  const nativeOptions: { vxlanPorts?: number[]; genevePorts?: number[]; mplsUdpPorts?: number[]; verifyChecksums?: boolean } = {};
+  if (options.verifyChecksums !== undefined) {
+    if (typeof options.verifyChecksums !== 'boolean')
+      throw new TypeError(`expected a boolean for options.verifyChecksums, received ${describeValue(options.verifyChecksums)}`);
+    nativeOptions.verifyChecksums = options.verifyChecksums;
+  }
   const vxlanPorts = checkPorts('vxlanPorts', options.vxlanPorts);
   const genevePorts = checkPorts('genevePorts', options.genevePorts);
   const mplsUdpPorts = checkPorts('mplsUdpPorts', options.mplsUdpPorts);

@@ -187,6 +187,33 @@ TEST(ethernet_ipv4_tcp_columns_key_and_checksums) {
   CHECK_STR(csums(describe(bad)), "bad,good");
 }
 
+// verify_checksums: the outer verdicts land in flags, the same from the fast
+// and the general path; with IPv4 options (general path only) too.
+TEST(verify_checksums_flags_on_both_paths) {
+  auto good = hex(kTcp4);
+  auto bad_l4 = good;
+  bad_l4.back() ^= 0x01;
+  auto bad_ip = good;
+  bad_ip[24] ^= 0x01;
+  for (bool fast : {true, false}) {
+    Fixture fx;
+    fx.add(good);
+    fx.add(bad_l4);
+    fx.add(bad_ip);
+    ParseOptions opt;
+    opt.fast_path = fast;
+    opt.verify_checksums = true;
+    CHECK(parse_batch(fx.b, LINK_ETHERNET, opt) == Status::OK);
+    CHECK_EQ(fx.flags(0), uint32_t(FLAG_PARSED | FLAG_CSUM_VERIFIED));
+    CHECK_EQ(fx.flags(1), uint32_t(FLAG_PARSED | FLAG_CSUM_VERIFIED | FLAG_L4_CSUM_BAD));
+    CHECK_EQ(fx.flags(2), uint32_t(FLAG_PARSED | FLAG_CSUM_VERIFIED | FLAG_IP_CSUM_BAD));
+    // Without the option, the same packets carry no verdict bits.
+    opt.verify_checksums = false;
+    CHECK(parse_batch(fx.b, LINK_ETHERNET, opt) == Status::OK);
+    CHECK_EQ(fx.flags(1), uint32_t(FLAG_PARSED));
+  }
+}
+
 TEST(qinq_and_9100_tags) {
   Fixture fx;
   fx.add(hex(kQinq));
