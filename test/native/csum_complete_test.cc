@@ -17,22 +17,12 @@
 #include "../../native/bytes.h"
 #include "../../native/csum_complete.h"
 #include "check.h"
+#include "owned_batch.h"
 
 using namespace vs;
+using vstest::OwnedBatch;
 
 namespace {
-
-struct OwnedBatch {
-  std::vector<uint8_t> buf;
-  Batch b;
-  OwnedBatch(uint32_t cap, uint32_t data) {
-    BatchLayout l;
-    batch_layout(cap, data, &l);
-    buf.resize(l.total_size);
-    batch_init(buf.data(), buf.size(), cap, data, 64, 0);
-    Batch::open(buf.data(), buf.size(), &b);
-  }
-};
 
 // Eth + IPv4 + UDP as in the file comment; UDP checksum field = 0x841f (partial).
 std::vector<uint8_t> udp_frame(uint16_t payload) {

@@ -15,22 +15,12 @@
 #include "../../native/parse.h"
 #include "../../native/virtio_net_hdr.h"
 #include "check.h"
+#include "owned_batch.h"
 
 using namespace vs;
+using vstest::OwnedBatch;
 
 namespace {
-
-struct OwnedBatch {
-  std::vector<uint8_t> buf;
-  Batch b;
-  OwnedBatch(uint32_t cap, uint32_t data) {
-    BatchLayout l;
-    batch_layout(cap, data, &l);
-    buf.resize(l.total_size);
-    batch_init(buf.data(), buf.size(), cap, data, 64, 0);
-    Batch::open(buf.data(), buf.size(), &b);
-  }
-};
 
 constexpr uint32_t kExt = 8 + 16;  // hop-by-hop (8) + destination options (16)
 

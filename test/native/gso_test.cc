@@ -14,22 +14,12 @@
 #include "../../native/reassembly.h"
 #include "../../native/virtio_net_hdr.h"
 #include "check.h"
+#include "owned_batch.h"
 
 using namespace vs;
+using vstest::OwnedBatch;
 
 namespace {
-
-struct OwnedBatch {
-  std::vector<uint8_t> buf;
-  Batch b;
-  OwnedBatch(uint32_t cap, uint32_t data) {
-    BatchLayout l;
-    batch_layout(cap, data, &l);
-    buf.resize(l.total_size);
-    batch_init(buf.data(), buf.size(), cap, data, 64, 0);
-    Batch::open(buf.data(), buf.size(), &b);
-  }
-};
 
 // Eth + IPv4 (ID 0x1234, DF) + TCP (seq 1000, flags) + payload bytes k & 0xff,
 // or UDP; the L4 checksum left partial as a tap would send it.

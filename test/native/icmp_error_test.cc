@@ -12,22 +12,12 @@
 #include "../../native/icmp_error.h"
 #include "../../native/parse.h"
 #include "check.h"
+#include "owned_batch.h"
 
 using namespace vs;
+using vstest::OwnedBatch;
 
 namespace {
-
-struct OwnedBatch {
-  std::vector<uint8_t> buf;
-  Batch b;
-  OwnedBatch(uint32_t cap, uint32_t data) {
-    BatchLayout l;
-    batch_layout(cap, data, &l);
-    buf.resize(l.total_size);
-    batch_init(buf.data(), buf.size(), cap, data, 64, 0);
-    Batch::open(buf.data(), buf.size(), &b);
-  }
-};
 
 const uint8_t kDst[6] = {0x02, 0, 0, 0, 0, 0xaa}, kSrc[6] = {0x02, 0, 0, 0, 0, 0xbb};
 const uint8_t kRouter[6] = {0x02, 0, 0, 0, 0, 0xcc};

@@ -16,22 +16,12 @@
 #include "../../native/parse.h"
 #include "../../native/rx_csum_check.h"
 #include "check.h"
+#include "owned_batch.h"
 
 using namespace vs;
+using vstest::OwnedBatch;
 
 namespace {
-
-struct OwnedBatch {
-  std::vector<uint8_t> buf;
-  Batch b;
-  OwnedBatch(uint32_t cap, uint32_t data) {
-    BatchLayout l;
-    batch_layout(cap, data, &l);
-    buf.resize(l.total_size);
-    batch_init(buf.data(), buf.size(), cap, data, 64, 0);
-    Batch::open(buf.data(), buf.size(), &b);
-  }
-};
 
 std::vector<uint8_t> udp4(uint16_t csum, uint16_t frag = 0) {
   std::vector<uint8_t> f(14 + 20 + 10, 0);
