@@ -5,13 +5,16 @@
  * so the counters, drop statistics and flows show its effect.
  *   vswitch-sim vrouter rt examples/vrouter/two-computes.yaml --host compute1 --vrf 1
  *   vswitch-sim vrouter dropstats topo.yaml --host compute2 --replay in.pcap --from tap-red1
+ * `flow --datapath` replays through the datapath engine instead (flow cache +
+ * the vRouter slow path) and lists the host's megaflows, dpctl/dump-flows style:
+ *   vswitch-sim vrouter flow topo.yaml --host compute1 --replay in.pcap --from tap-red1 --datapath
  */
 import { readFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
 import { openCapture } from '../pcap/index.js';
-import { loadVrouterTopology, VrouterFabric } from '../vrouter/index.js';
+import { loadVrouterTopology, VrouterDatapathFabric, VrouterFabric } from '../vrouter/index.js';
 import { dropstats, flowList, mplsDump, nhList, rtDump, vifList, vxlanDump } from '../vrouter/views.js';
 import { usageError } from './encap.js';
 import { writeLine } from './output.js';
@@ -23,12 +26,49 @@ interface ViewOptions {
   replay?: string;
   from?: string;
   trace?: boolean;
+  datapath?: boolean;
 }
 
 const VIEWS = ['vif', 'rt', 'nh', 'mpls', 'vxlan', 'dropstats', 'flow'] as const;
 type View = (typeof VIEWS)[number];
 
+/** `flow --datapath`: replay through the engine, print the host's megaflows. */
+async function runDatapath(topo: string, o: ViewOptions): Promise<void> {
+  let fabric: VrouterDatapathFabric;
+  try {
+    fabric = new VrouterDatapathFabric(loadVrouterTopology(readFileSync(topo, 'utf8')));
+  } catch (err) {
+    throw usageError(err);
+  }
+  try {
+    const hostName = o.host ?? fabric.hostNames()[0];
+    if (!fabric.hasHost(hostName)) throw usageError(`expected --host among ${fabric.hostNames().join(', ')}, received "${hostName}"`);
+    if (o.replay) {
+      if (!o.from) throw usageError('--replay needs --from VIF_NAME (the VM interface the capture enters on)');
+      let at: { host: string; vif: number };
+      try {
+        at = fabric.findVif(o.from);
+      } catch (err) {
+        throw usageError(err);
+      }
+      const reader = await openCapture(o.replay);
+      for await (const rec of reader.records()) {
+        const d = await fabric.send(at.host, at.vif, rec.data);
+        if (o.trace) for (const line of [`packet ${rec.index + 1}:`, ...d.trace.map((l) => `  ${l}`)]) process.stderr.write(`${line}\n`);
+      }
+    }
+    for (const line of await fabric.flows(hostName)) if (!(await writeLine(line))) return;
+  } finally {
+    await fabric.close();
+  }
+}
+
 async function run(view: View, topo: string, o: ViewOptions): Promise<void> {
+  if (o.datapath) {
+    if (view !== 'flow') throw usageError('--datapath applies to the flow view only');
+    await runDatapath(topo, o);
+    return;
+  }
   let fabric: VrouterFabric;
   try {
     fabric = new VrouterFabric(loadVrouterTopology(readFileSync(topo, 'utf8')));
@@ -105,6 +145,7 @@ export function registerVrouter(program: Command): void {
       .option('--replay <pcap>', 'replay a capture first')
       .option('--from <vif>', 'VM interface name the replayed capture enters on (e.g. tap-vm1)')
       .option('--trace', 'print each replayed packet\'s trace on stderr');
+    if (view === 'flow') sub.option('--datapath', 'replay through the datapath engine and list its megaflows (dpctl/dump-flows)');
     if (view === 'rt') sub.option('--vrf <id>', 'VRF id', '0').option('--family <family>', 'inet, inet6 or bridge', 'inet');
     sub.action(async (topology: string, o: ViewOptions) => run(view, topology, o));
   }

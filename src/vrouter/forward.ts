@@ -27,7 +27,6 @@ import { formatIp, parseIp, parseMac } from '../tunnel/addr.js';
 import { CompiledReceiver, decapBatch } from '../tunnel/decap.js';
 import { encapBatch } from '../tunnel/encap.js';
 import type { LabelEntry } from '../tunnel/receiver.js';
-import type { TunnelSpec } from '../tunnel/spec.js';
 import type { NexthopConfig, VifConfig, VrouterHostConfig } from './config.js';
 import {
   arpReply,
@@ -48,6 +47,7 @@ import {
 } from './packet.js';
 import { VrouterStats } from './stats.js';
 import { macKey, VROUTER_MAC, VROUTER_MAC_BYTES, VrouterTables } from './tables.js';
+import { vrouterTunnelSpec } from './tunnel-spec.js';
 
 export interface VrOutput {
   vif: number;
@@ -100,7 +100,8 @@ const nhText = (nh: NexthopConfig): string => {
 export class Vrouter {
   readonly tables: VrouterTables;
   readonly stats = new VrouterStats();
-  private readonly receiver: CompiledReceiver;
+  /** The decap tables of this host (labels, VNIs, UDP ports, GRE flags). */
+  readonly receiver: CompiledReceiver;
 
   constructor(readonly config: VrouterHostConfig) {
     this.tables = new VrouterTables(config);
@@ -354,42 +355,20 @@ export class Vrouter {
       return;
     }
     let frame = c.frame;
-    const common = {
-      local: nh.sip,
-      remote: nh.dip,
-      srcMac: nh.smac ?? phys.mac,
-      dstMac: nh.dmac,
-      ttl: this.config.outerTtl,
-      df: 'clear' as const,
-    };
-    let spec: TunnelSpec;
-    if (nh.tunnel === 'vxlan') {
-      if (c.routed) {
-        if (!c.stitchedMac) {
-          this.drop(res, 'invalid_nh', 'routed to a VXLAN tunnel without a stitched MAC on the route', c.inVif.id);
-          return;
-        }
-        frame = rewriteMacs(frame, parseMac(c.stitchedMac, 'mac'), VROUTER_MAC_BYTES);
-        res.trace.push(`L3 VXLAN: inner L2 rewrite ${macKey(c.stitchedMac)} <- ${VROUTER_MAC}`);
+    if (nh.tunnel === 'vxlan' && c.routed) {
+      if (!c.stitchedMac) {
+        this.drop(res, 'invalid_nh', 'routed to a VXLAN tunnel without a stitched MAC on the route', c.inVif.id);
+        return;
       }
-      spec = { type: 'vxlan', ...common, vni: c.label, udpDstPort: this.config.vxlanPort, srcPort: 'vrouter', udpChecksum: 'zero' };
-    } else {
-      const payload = c.routed ? 'ip' : 'ethernet';
-      spec = {
-        type: nh.tunnel,
-        ...common,
-        labels: [c.label],
-        payload,
-        mplsTtl: 'inherit',
-        ...(nh.tunnel === 'mplsoudp' ? { udpDstPort: this.config.mplsoudpPort, srcPort: 'vrouter' as const, udpChecksum: 'zero' as const } : { ipId: 'copy-inner' as const }),
-      };
+      frame = rewriteMacs(frame, parseMac(c.stitchedMac, 'mac'), VROUTER_MAC_BYTES);
+      res.trace.push(`L3 VXLAN: inner L2 rewrite ${macKey(c.stitchedMac)} <- ${VROUTER_MAC}`);
     }
+    const spec = vrouterTunnelSpec(this.config, nh, phys, c.label, c.routed);
     res.trace.push(`encap ${nh.tunnel} ${nh.tunnel === 'vxlan' ? 'vni' : 'label'} ${c.label} ${nh.sip} -> ${nh.dip}, outer TTL ${this.config.outerTtl}, DF clear`);
     if (!c.ip) {
       // Non-IP (ARP, other ethertypes): no MTU or GSO decision to make.
       const b = PacketBatch.create({ capacity: 1, dataSize: frame.length + 512, headroom: 192 });
       b.append(frame);
-      b.hash[0] = c.hash;
       encapBatch(b, spec);
       if (b.drop[0] !== 0) {
         this.drop(res, dropNameOf(b.drop[0]), 'encap refused', c.inVif.id);
