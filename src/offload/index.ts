@@ -3,3 +3,4 @@ export * from './ops.js';
 export * from './virtio-net-hdr.js';
 export * from './pipeline.js';
 export * from './receive.js';
+export * from './tap-port.js';
