@@ -41,11 +41,15 @@ int arg_size(uint8_t op) {
     case ActionOp::TNL_PUSH: return int(kTnlPushArgSize);
     case ActionOp::TNL_POP: return -1;
     case ActionOp::RECIRC: return 4;
+    case ActionOp::CHECK_MTU: return int(kCheckMtuArgSize);
+    case ActionOp::GSO: return int(kGsoArgSize);
+    case ActionOp::CSUM_COMPLETE: return int(kCsumCompleteArgSize);
   }
   return -2;  // unknown op
 }
 
-Status validate(ByteView prog, uint32_t depth, uint32_t* total) {
+// `segs`: segmenting actions (CHECK_MTU, GSO) before this list on its path.
+Status validate(ByteView prog, uint32_t depth, uint32_t segs, uint32_t* total) {
   if (prog.size() < 4) return Status::BAD_ARGUMENT;
   const uint8_t* p = prog.data();
   if (p[0] != kActionVersion || p[1] != 0) return Status::BAD_ARGUMENT;
@@ -63,7 +67,7 @@ Status validate(ByteView prog, uint32_t depth, uint32_t* total) {
     switch (ActionOp(op)) {
       case ActionOp::CLONE: {
         if (depth >= kMaxCloneDepth) return Status::BAD_ARGUMENT;
-        Status st = validate(ByteView(arg, len), depth + 1, total);
+        Status st = validate(ByteView(arg, len), depth + 1, segs, total);
         if (st != Status::OK) return st;
         break;
       }
@@ -87,6 +91,16 @@ Status validate(ByteView prog, uint32_t depth, uint32_t* total) {
         if (len < 4 || tunnel_receiver_load(ByteView(arg + 4, len - 4), &rx) != Status::OK) return Status::BAD_ARGUMENT;
         break;
       }
+      case ActionOp::CHECK_MTU:
+      case ActionOp::GSO: {
+        Status st = ActionOp(op) == ActionOp::GSO ? gso_action_validate(ByteView(arg, len))
+                                                  : check_mtu_validate(ByteView(arg, len));
+        if (st != Status::OK || ++segs > kMaxSegmentDepth) return Status::BAD_ARGUMENT;
+        break;
+      }
+      case ActionOp::CSUM_COMPLETE:
+        if (csum_complete_validate(ByteView(arg, len)) != Status::OK) return Status::BAD_ARGUMENT;
+        break;
       default:
         break;
     }
@@ -263,7 +277,7 @@ void pop_vlan(Batch& b, uint32_t w) {
 
 Status action_program_validate(ByteView prog) {
   uint32_t total = 0;
-  return validate(prog, 0, &total);
+  return validate(prog, 0, 0, &total);
 }
 
 ActionExecutor::ActionExecutor() {
@@ -315,7 +329,8 @@ bool ActionExecutor::single_output(ByteView prog, uint32_t* growth) {
   *growth = 0;
   for (uint32_t a = 0; a < count; a++) {
     ActionOp op = ActionOp(p[off]);
-    if (op == ActionOp::CLONE || op == ActionOp::USERSPACE || op == ActionOp::TNL_POP || op == ActionOp::RECIRC)
+    if (op == ActionOp::CLONE || op == ActionOp::USERSPACE || op == ActionOp::TNL_POP || op == ActionOp::RECIRC ||
+        op == ActionOp::CHECK_MTU || op == ActionOp::GSO)
       return false;
     if (op == ActionOp::PUSH_VLAN) *growth += 4;
     if (op == ActionOp::TNL_PUSH) *growth += le16(p + off + 4 + 4 + offsetof(TunnelTemplate, hdr_len));
@@ -345,7 +360,7 @@ Status ActionExecutor::execute(const Batch& in, uint32_t i, ByteView prog, const
     st = copy_packet(in, i, out, &w);
     if (st == Status::OK) {
       Batch work = out;
-      st = run(work, prog, w, 0, out, true, res, userspace, &stop);
+      st = run(work, prog.data() + 4, le16(prog.data() + 2), w, 0, out, true, res, userspace, &stop);
     }
     if (st == Status::OK && res->outputs == 0) {  // dropped before the output: discard the copy
       oh.count = saved_count;
@@ -357,7 +372,8 @@ Status ActionExecutor::execute(const Batch& in, uint32_t i, ByteView prog, const
     sh.data_used = 0;
     uint32_t w;
     if (copy_packet(in, i, scratch_, &w) != Status::OK) return Status::BAD_BATCH;  // larger than the scratch holds
-    st = run(scratch_, prog, w, 0, out, false, res, userspace, &stop);
+    seg_level_ = 0;
+    st = run(scratch_, prog.data() + 4, le16(prog.data() + 2), w, 0, out, false, res, userspace, &stop);
   }
   recirc_ = nullptr;
   if (st != Status::OK) {
@@ -371,16 +387,32 @@ Status ActionExecutor::execute(const Batch& in, uint32_t i, ByteView prog, const
     *res = ExecResult();
     return st == Status::BATCH_FULL ? Status::OUTPUT_FULL : st;
   }
-  if (res->outputs > 0 || res->recirc > 0) res->drop = 0;
+  if (res->outputs > 0 || res->recirc > 0) res->drop = 0;  // ICMP errors alone keep the drop
   else if (res->drop == 0) res->drop = uint16_t(DropReason::NO_OUTPUT_ACTION);
   return Status::OK;
 }
 
-Status ActionExecutor::run(Batch& work, ByteView prog, uint32_t w, uint32_t depth, const Batch& out, bool direct,
-                           ExecResult* res, std::vector<uint32_t>* userspace, bool* stop) {
-  const uint8_t* p = prog.data();
-  uint32_t count = le16(p + 2);
-  size_t off = 4;
+Status ActionExecutor::run_segments(const uint8_t* acts, uint32_t count, uint32_t depth, const Batch& out,
+                                    ExecResult* res, std::vector<uint32_t>* userspace) {
+  Batch& segs = segs_[seg_level_].batch();
+  seg_level_++;
+  uint16_t last_drop = 0;
+  Status st = Status::OK;
+  for (uint32_t s = 0; s < segs.count() && st == Status::OK; s++) {
+    bool seg_stop = false;
+    res->drop = 0;
+    st = run(segs, acts, count, s, depth, out, false, res, userspace, &seg_stop);
+    if (res->drop != 0) last_drop = res->drop;
+  }
+  seg_level_--;
+  res->drop = last_drop;  // reported only when no segment was output
+  return st;
+}
+
+Status ActionExecutor::run(Batch& work, const uint8_t* p, uint32_t count, uint32_t w, uint32_t depth,
+                           const Batch& out, bool direct, ExecResult* res, std::vector<uint32_t>* userspace,
+                           bool* stop) {
+  size_t off = 0;
   for (uint32_t a = 0; a < count && !*stop; a++) {
     ActionOp op = ActionOp(p[off]);
     uint32_t len = le16(p + off + 2);
@@ -422,10 +454,10 @@ Status ActionExecutor::run(Batch& work, ByteView prog, uint32_t w, uint32_t dept
         BatchHeader& sh = scratch_.header();
         uint32_t saved_count = sh.count, saved_used = sh.data_used;
         uint32_t c;
-        if (copy_packet(scratch_, w, scratch_, &c) != Status::OK) return Status::BAD_BATCH;
+        if (copy_packet(work, w, scratch_, &c) != Status::OK) return Status::BAD_BATCH;
         bool inner_stop = false;
         uint16_t saved_drop = res->drop;
-        Status st = run(scratch_, ByteView(arg, len), c, depth + 1, out, false, res, userspace, &inner_stop);
+        Status st = run(scratch_, arg + 4, le16(arg + 2), c, depth + 1, out, false, res, userspace, &inner_stop);
         res->drop = saved_drop;  // a drop inside clone() ends the clone only
         sh.count = saved_count;
         sh.data_used = saved_used;
@@ -472,6 +504,33 @@ Status ActionExecutor::run(Batch& work, ByteView prog, uint32_t w, uint32_t dept
         recirc_->key(j)->recirc_id = le32(arg);
         recirc_->u16(COL_DROP)[j] = 0;
         res->recirc++;
+        break;
+      }
+      case ActionOp::CHECK_MTU:
+      case ActionOp::GSO: {
+        // Only on the scratch path (single_output() excludes them); validation bounds seg_level_.
+        if (seg_level_ >= kMaxSegmentDepth) return Status::BAD_ARGUMENT;
+        OffloadStep step;
+        Status st = op == ActionOp::GSO ? gso_action(work, w, ByteView(arg, len), segs_[seg_level_], &step)
+                                        : check_mtu_action(work, w, ByteView(arg, len), segs_[seg_level_], out, &step);
+        if (st != Status::OK) return st;
+        res->errors += step.errors;
+        if (step.drop != 0) {
+          res->drop = step.drop;
+          *stop = true;
+        } else if (step.split) {
+          *stop = true;  // the rest of the program runs on the pieces
+          st = run_segments(p + off, count - a - 1, depth, out, res, userspace);
+          if (st != Status::OK) return st;
+        }
+        break;
+      }
+      case ActionOp::CSUM_COMPLETE: {
+        uint16_t reason = csum_complete_action(work, w, ByteView(arg, len));
+        if (reason != 0) {
+          res->drop = reason;
+          *stop = true;
+        }
         break;
       }
     }

@@ -29,17 +29,25 @@
 //                                              re-parsed and looked up again, as OVS recirc());
 //                                              beyond kMaxRecircDepth passes (or without a
 //                                              recirculation batch): RECIRCULATION_TOO_DEEP
+//   CHECK_MTU    36 bytes (action_offload.h)   MTU check: goes on, shrinks gso_size (vrouter),
+//                                              fragments (the rest runs per fragment), or drops
+//                                              (+ ICMP error to the in-port per profile)
+//   GSO          u8 GsoProfile, u8 0           software GSO; the rest of the program runs on
+//                                              every segment (action_offload.h)
+//   CSUM_COMPLETE u8 CsumEngine, u8 0          complete a partial L4 checksum (fault engines
+//                                              set FLAG_FAULT)
+// Segmenting actions (CHECK_MTU, GSO) may follow each other at most
+// kMaxSegmentDepth times along any path of a program.
 // Checksum updates follow RFC 1624; a UDP checksum of 0 (none) stays 0 and a
 // computed 0 is written 0xFFFF; a partial checksum (FLAG_L4_CSUM_PARTIAL or
 // FLAG_NEEDS_CSUM) holds the pseudo-header sum and is updated as one.
 //
-// Does not (yet): GSO / fragmentation / MTU checks (their opcodes are added
-// with their implementation, never as stubs).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "action_offload.h"
 #include "action_tnl.h"
 #include "batch.h"
 #include "bytes.h"
@@ -51,6 +59,7 @@ constexpr uint8_t kActionVersion = 1;
 constexpr uint32_t kMaxCloneDepth = 4;     // nested clone() levels a program may use
 constexpr uint32_t kMaxActionCount = 1024;  // actions per program (any level)
 constexpr uint32_t kMaxRecircDepth = 6;     // recirculations per input packet (OVS MAX_RECIRC_DEPTH)
+constexpr uint32_t kMaxSegmentDepth = 2;    // CHECK_MTU / GSO actions along one path of a program
 
 #define VS_ACTION_OPS(X) \
   X(OUTPUT, 1)           \
@@ -71,7 +80,10 @@ constexpr uint32_t kMaxRecircDepth = 6;     // recirculations per input packet (
   X(USERSPACE, 16)       \
   X(TNL_PUSH, 17)        \
   X(TNL_POP, 18)         \
-  X(RECIRC, 19)
+  X(RECIRC, 19)          \
+  X(CHECK_MTU, 20)       \
+  X(GSO, 21)             \
+  X(CSUM_COMPLETE, 22)
 
 enum class ActionOp : uint8_t {
 #define X(name, value) name = value,
@@ -92,6 +104,7 @@ struct ExecResult {
   uint32_t userspace = 0; // userspace() actions executed
   uint32_t last_cookie = 0;
   uint32_t recirc = 0;    // packets appended to the recirculation batch
+  uint32_t errors = 0;    // ICMP errors (CHECK_MTU) appended to the output batch, not in `outputs`
 };
 
 // Runs programs on packets. Owns a scratch batch for the working copy (and
@@ -107,7 +120,8 @@ class ActionExecutor {
   // and the input's timestamps, IN_PORT, HASH, FLAGS and layer columns.
   // Returns OUTPUT_FULL when `out` has no room: `out` is then exactly as before
   // the call (count and data area rolled back). BAD_BATCH for an invalid
-  // input packet. `userspace` (optional) collects the cookies of USERSPACE.
+  // input packet. ICMP errors of CHECK_MTU are appended to `out` too (NEXT =
+  // the in-port; counted in `errors`, the drop reason kept). `userspace` (optional) collects the cookies of USERSPACE.
   // RECIRC appends to `recirc` (null: RECIRC drops as too deep) when `depth`
   // (the recirculations the packet went through) < kMaxRecircDepth; it is
   // rolled back with `out` on OUTPUT_FULL (also returned when `recirc` is full).
@@ -125,12 +139,18 @@ class ActionExecutor {
   static Status copy_packet(const Batch& src, uint32_t i, const Batch& dst, uint32_t* index);
 
  private:
-  Status run(Batch& work, ByteView prog, uint32_t w, uint32_t depth, const Batch& out, bool direct,
-             ExecResult* res, std::vector<uint32_t>* userspace, bool* stop);
+  // Runs `count` actions starting at `acts` (past a program header) on packet w of work.
+  Status run(Batch& work, const uint8_t* acts, uint32_t count, uint32_t w, uint32_t depth, const Batch& out,
+             bool direct, ExecResult* res, std::vector<uint32_t>* userspace, bool* stop);
+  // Runs the rest of a program on every packet of segs_[level] (after CHECK_MTU / GSO split one).
+  Status run_segments(const uint8_t* acts, uint32_t count, uint32_t depth, const Batch& out, ExecResult* res,
+                      std::vector<uint32_t>* userspace);
 
   std::vector<uint64_t> scratch_mem_;
   Batch scratch_;
   TunnelPushState tunnels_;
+  SegmentBatch segs_[kMaxSegmentDepth];
+  uint32_t seg_level_ = 0;  // segment batches in use on the current path
   const Batch* recirc_ = nullptr;  // during execute()
   uint32_t depth_ = 0;
 };

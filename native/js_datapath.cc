@@ -65,7 +65,7 @@ ActionExecutor& shared_executor() {
   return exec;
 }
 
-// executeActions(in, index, program, out) -> { outputs, drop, cookies }
+// executeActions(in, index, program, out) -> { outputs, drop, cookies, errors }
 Napi::Value execute_actions_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Batch in = batch_arg(info, 0, "in");
@@ -82,6 +82,7 @@ Napi::Value execute_actions_js(const Napi::CallbackInfo& info) {
   o.Set("outputs", res.outputs);
   o.Set("drop", res.drop);
   o.Set("cookies", to_js(env, cookies));
+  o.Set("errors", res.errors);
   return o;
 }
 

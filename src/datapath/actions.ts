@@ -10,7 +10,10 @@
  * clone(actions); drop or drop(reason_name); userspace(cookie=N);
  * tnl_push(tnl_port(N),header(...)) (printed only: templates come from tunnel specs);
  * tnl_pop(N) (a tunnel port; parsed from a name or port number through the
- * receivers map, as the receiver tables come from tunnel specs); recirc(0x1).
+ * receivers map, as the receiver tables come from tunnel specs); recirc(0x1);
+ * check_mtu(mtu=N,profile=linux|ovs|vrouter[,frame_limit=N][,src_mac=MAC][,src_ip4=IP][,src_ip6=IP])
+ * (the src_* fields are where ICMP errors come from); gso(linux|ovs);
+ * csum_complete(correct|bad-hw-csum|nested-mplsogre-csum|vxlan-vlan-gso).
  */
 import { DROP_REASONS } from './drop-reasons.js';
 import { formatIp, parseIp, parseMac } from '../tunnel/addr.js';
@@ -40,7 +43,23 @@ export const ActionOp = {
   TNL_PUSH: 17,
   TNL_POP: 18,
   RECIRC: 19,
+  CHECK_MTU: 20,
+  GSO: 21,
+  CSUM_COMPLETE: 22,
 } as const;
+
+/** CHECK_MTU / GSO actions along one path of a program (native kMaxSegmentDepth). */
+export const MAX_SEGMENT_DEPTH = 2;
+
+/** Profiles of check_mtu (native MtuProfile): what a too-big packet gets. */
+export const MTU_PROFILES = ['linux', 'ovs', 'vrouter'] as const;
+export type MtuProfileName = (typeof MTU_PROFILES)[number];
+/** Profiles of gso (native GsoProfile): CWR on the first segment only (linux) or on all (ovs). */
+export const GSO_PROFILES = ['linux', 'ovs'] as const;
+export type GsoActionProfile = (typeof GSO_PROFILES)[number];
+/** Checksum engines of csum_complete (native CsumEngine): correct, or a modelled NIC fault. */
+export const CSUM_ENGINES = ['correct', 'bad-hw-csum', 'nested-mplsogre-csum', 'vxlan-vlan-gso'] as const;
+export type CsumEngineAction = (typeof CSUM_ENGINES)[number];
 
 /** Recirculations per input packet (native kMaxRecircDepth, as OVS MAX_RECIRC_DEPTH). */
 export const MAX_RECIRC_DEPTH = 6;
@@ -63,7 +82,18 @@ export type Action =
   /** Decapsulate with a serialized receiver (src/tunnel/receiver.ts buildReceiver). */
   | { type: 'tnl_pop'; tunnelPort: number; receiver: Uint8Array }
   /** Re-parse and look the packet up again with key.recirc_id = id. */
-  | { type: 'recirc'; id: number };
+  | { type: 'recirc'; id: number }
+  /**
+   * MTU check (native/action_offload.h): fits -> goes on; too big -> vrouter
+   * shrinks gso_size, IPv4 without DF is fragmented (linux / vrouter), else
+   * dropped (mtu_exceeded_*) with ICMP frag-needed / Packet Too Big from
+   * srcMac / srcIp4 / srcIp6 to the in-port (linux / vrouter).
+   */
+  | { type: 'check_mtu'; mtu: number; profile: MtuProfileName; frameLimit?: number; srcMac?: string; srcIp4?: string; srcIp6?: string }
+  /** Software GSO: the rest of the program runs on every segment. */
+  | { type: 'gso'; profile: GsoActionProfile }
+  /** Completes a partial L4 checksum (a fault engine marks FLAG_FAULT). */
+  | { type: 'csum_complete'; engine: CsumEngineAction };
 
 /** A tunnel port and its receiver tables, for tnl_pop(name). */
 export interface PopTunnel {
@@ -93,7 +123,8 @@ class Writer {
 const le16 = (v: number): number[] => [v & 0xff, v >> 8];
 const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 
-function compileInto(actions: readonly Action[], depth: number): Uint8Array {
+/** `segs`: check_mtu / gso actions before this list on its path (at most MAX_SEGMENT_DEPTH in all). */
+function compileInto(actions: readonly Action[], depth: number, segs: number): Uint8Array {
   if (actions.length > 0xffff) throw new RangeError('too many actions');
   const w = new Writer();
   for (const a of actions) {
@@ -114,7 +145,7 @@ function compileInto(actions: readonly Action[], depth: number): Uint8Array {
         break;
       case 'clone':
         if (depth >= MAX_CLONE_DEPTH) throw new RangeError(`clone() nested deeper than ${MAX_CLONE_DEPTH}`);
-        w.op(ActionOp.CLONE, compileInto(a.actions, depth + 1));
+        w.op(ActionOp.CLONE, compileInto(a.actions, depth + 1, segs));
         break;
       case 'drop': {
         const reason = DROP_INDEX.get(a.reason ?? 'rule_drop');
@@ -138,6 +169,17 @@ function compileInto(actions: readonly Action[], depth: number): Uint8Array {
       case 'recirc':
         w.op(ActionOp.RECIRC, le32(u32(a.id, 'recirc id')));
         break;
+      case 'check_mtu':
+        if (++segs > MAX_SEGMENT_DEPTH) throw new RangeError(`more than ${MAX_SEGMENT_DEPTH} check_mtu / gso actions on one path`);
+        w.op(ActionOp.CHECK_MTU, checkMtuArg(a));
+        break;
+      case 'gso':
+        if (++segs > MAX_SEGMENT_DEPTH) throw new RangeError(`more than ${MAX_SEGMENT_DEPTH} check_mtu / gso actions on one path`);
+        w.op(ActionOp.GSO, [nameIndex(GSO_PROFILES, a.profile, 'gso profile'), 0]);
+        break;
+      case 'csum_complete':
+        w.op(ActionOp.CSUM_COMPLETE, [nameIndex(CSUM_ENGINES, a.engine, 'csum_complete engine'), 0]);
+        break;
       default: {
         const never: never = a;
         throw new TypeError(`unknown action ${JSON.stringify(never)}`);
@@ -145,6 +187,25 @@ function compileInto(actions: readonly Action[], depth: number): Uint8Array {
     }
   }
   return Uint8Array.from([ACTION_VERSION, 0, actions.length & 0xff, actions.length >> 8, ...w.bytes]);
+}
+
+function nameIndex(names: readonly string[], v: string, what: string): number {
+  const k = names.indexOf(v);
+  if (k < 0) throw new RangeError(`expected one of ${names.join(', ')} for ${what}, received "${String(v)}"`);
+  return k;
+}
+
+function checkMtuArg(a: Extract<Action, { type: 'check_mtu' }>): number[] {
+  if (!Number.isInteger(a.mtu) || a.mtu < 68 || a.mtu > 65535) throw new RangeError(`expected an integer in [68, 65535] for check_mtu mtu, received ${a.mtu}`);
+  const frame = a.frameLimit ?? 0;
+  if (!Number.isInteger(frame) || (frame !== 0 && (frame < 60 || frame > 65599)))
+    throw new RangeError(`expected 0 or an integer in [60, 65599] for check_mtu frame_limit, received ${frame}`);
+  const mac = a.srcMac !== undefined ? parseMac(a.srcMac, 'check_mtu src_mac') : new Uint8Array(6);
+  const ip4 = a.srcIp4 !== undefined ? parseIp(a.srcIp4, 'check_mtu src_ip4') : new Uint8Array(4);
+  const ip6 = a.srcIp6 !== undefined ? parseIp(a.srcIp6, 'check_mtu src_ip6') : new Uint8Array(16);
+  if (ip4.length !== 4) throw new RangeError(`expected an IPv4 address for check_mtu src_ip4, received "${a.srcIp4}"`);
+  if (ip6.length !== 16) throw new RangeError(`expected an IPv6 address for check_mtu src_ip6, received "${a.srcIp6}"`);
+  return [...le32(a.mtu), ...le32(frame), nameIndex(MTU_PROFILES, a.profile, 'check_mtu profile'), 0, ...mac, ...ip4, ...ip6];
 }
 
 function compileSet(w: Writer, a: { type: 'set' } & SetField): void {
@@ -189,7 +250,7 @@ function compileSet(w: Writer, a: { type: 'set' } & SetField): void {
 
 /** Compiles an action list into a program for the native executor. */
 export function compileActions(actions: readonly Action[]): Uint8Array {
-  return compileInto(actions, 0);
+  return compileInto(actions, 0, 0);
 }
 
 function hexMac(b: Uint8Array): string {
@@ -243,6 +304,25 @@ export function decodeActions(program: Uint8Array): Action[] {
       case ActionOp.TNL_PUSH: out.push({ type: 'tnl_push', tunnelPort: at32(0), template: arg.slice(4) }); break;
       case ActionOp.TNL_POP: out.push({ type: 'tnl_pop', tunnelPort: at32(0), receiver: arg.slice(4) }); break;
       case ActionOp.RECIRC: out.push({ type: 'recirc', id: at32(0) }); break;
+      case ActionOp.CHECK_MTU: {
+        if (len !== 36) throw new RangeError('check_mtu argument is not 36 bytes');
+        const zero = (b: Uint8Array): boolean => b.every((x) => x === 0);
+        const mac = arg.subarray(10, 16);
+        const ip4 = arg.subarray(16, 20);
+        const ip6 = arg.subarray(20, 36);
+        out.push({
+          type: 'check_mtu',
+          mtu: at32(0),
+          profile: MTU_PROFILES[arg[8]] ?? 'linux',
+          ...(at32(4) !== 0 ? { frameLimit: at32(4) } : {}),
+          ...(!zero(mac) ? { srcMac: hexMac(mac) } : {}),
+          ...(!zero(ip4) ? { srcIp4: formatIp(ip4) } : {}),
+          ...(!zero(ip6) ? { srcIp6: formatIp(ip6) } : {}),
+        });
+        break;
+      }
+      case ActionOp.GSO: out.push({ type: 'gso', profile: GSO_PROFILES[arg[0]] ?? 'linux' }); break;
+      case ActionOp.CSUM_COMPLETE: out.push({ type: 'csum_complete', engine: CSUM_ENGINES[arg[0]] ?? 'correct' }); break;
       default: throw new RangeError(`unknown action opcode ${op}`);
     }
   }
@@ -312,6 +392,16 @@ function formatAction(a: Action): string {
     case 'tnl_push': return formatTnlPush(a);
     case 'tnl_pop': return `tnl_pop(${a.tunnelPort})`;
     case 'recirc': return `recirc(0x${a.id.toString(16)})`;
+    case 'check_mtu': {
+      const parts = [`mtu=${a.mtu}`, `profile=${a.profile}`];
+      if (a.frameLimit) parts.push(`frame_limit=${a.frameLimit}`);
+      if (a.srcMac !== undefined) parts.push(`src_mac=${a.srcMac}`);
+      if (a.srcIp4 !== undefined) parts.push(`src_ip4=${a.srcIp4}`);
+      if (a.srcIp6 !== undefined) parts.push(`src_ip6=${a.srcIp6}`);
+      return `check_mtu(${parts.join(',')})`;
+    }
+    case 'gso': return `gso(${a.profile})`;
+    case 'csum_complete': return `csum_complete(${a.engine})`;
   }
   throw new TypeError('unknown action');
 }
@@ -425,6 +515,36 @@ export function parseActions(
         break;
       }
       case 'recirc': out.push({ type: 'recirc', id: u32(int(body.trim(), 'recirc id'), 'recirc id') }); break;
+      case 'check_mtu': {
+        const m = kv(body, 'check_mtu');
+        for (const k of m.keys())
+          if (!['mtu', 'profile', 'frame_limit', 'src_mac', 'src_ip4', 'src_ip6'].includes(k)) throw new RangeError(`unknown check_mtu field "${k}"`);
+        const profile = m.get('profile') ?? 'linux';
+        nameIndex(MTU_PROFILES, profile, 'check_mtu profile');
+        const frameLimit = m.has('frame_limit') ? int(m.get('frame_limit'), 'check_mtu frame_limit') : 0;
+        out.push({
+          type: 'check_mtu',
+          mtu: int(m.get('mtu'), 'check_mtu mtu'),
+          profile: profile as MtuProfileName,
+          ...(frameLimit !== 0 ? { frameLimit } : {}),
+          ...(m.has('src_mac') ? { srcMac: m.get('src_mac') } : {}),
+          ...(m.has('src_ip4') ? { srcIp4: m.get('src_ip4') } : {}),
+          ...(m.has('src_ip6') ? { srcIp6: m.get('src_ip6') } : {}),
+        });
+        break;
+      }
+      case 'gso': {
+        const profile = body.trim();
+        nameIndex(GSO_PROFILES, profile, 'gso profile');
+        out.push({ type: 'gso', profile: profile as GsoActionProfile });
+        break;
+      }
+      case 'csum_complete': {
+        const engine = body.trim();
+        nameIndex(CSUM_ENGINES, engine, 'csum_complete engine');
+        out.push({ type: 'csum_complete', engine: engine as CsumEngineAction });
+        break;
+      }
       default:
         throw new RangeError(`unknown action "${name}"`);
     }
