@@ -32,6 +32,11 @@ export const UnderlaySchema = z
     bridge: z.string().optional(),
     /** Static neighbours: IP → MAC (like tnl/neigh/set). */
     neighbours: z.record(z.string(), mac).optional(),
+    /**
+     * OVS: tnl/egress_port_range [min, max] for the outer UDP source port of
+     * native UDP tunnels (default 32768-61000); min == max pins one port.
+     */
+    egress_port_range: z.tuple([z.number().int().min(1).max(65535), z.number().int().min(1).max(65535)]).optional(),
   })
   .strict();
 

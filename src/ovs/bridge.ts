@@ -26,11 +26,13 @@ export interface PortConfig {
   trunks?: number[];
   vlanMode?: VlanMode;
   mac?: string;
-  /** Tunnel ports (type 'tunnel'): native VXLAN tunnelling parameters. */
+  /** Tunnel ports (type 'tunnel'): native VXLAN / GRE tunnelling parameters. */
   tunnel?: TunnelPortConfig;
 }
 
 export interface TunnelPortConfig {
+  /** Native tunnel kind (default vxlan); gre is Ethernet over GRE (0x6558). */
+  type?: 'vxlan' | 'gre';
   remoteIp: string;
   localIp?: string;
   /** 'flow' = in_key/out_key=flow (VNI from/to tun_id), or a fixed VNI. */
@@ -176,6 +178,12 @@ export class Bridge {
     list.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
     this.tables.set(r.table, list);
     return r;
+  }
+
+  /** True when the table holds a rule with the same priority, match and actions (learn() would change nothing). */
+  hasSameRule(rule: OfRule): boolean {
+    return (this.tables.get(rule.table) ?? []).some((x) => x.priority === rule.priority && sameMatch(x, rule) &&
+      x.actionsText === rule.actionsText && x.hardTimeout === rule.hardTimeout && x.idleTimeout === rule.idleTimeout);
   }
 
   /** Parses and installs flows (ovs-ofctl add-flows text or pasted dump-flows output). */

@@ -17,7 +17,12 @@ export function buildOvsHost(cfg: OvsHostConfig, path = 'hosts[0]'): OvsHost {
     const br = host.addBridge(b.name);
     let next = 1;
     const used = new Set(b.ports.map((p) => p.ofport).filter((n): n is number => n !== undefined));
-    b.ports.forEach((p) => {
+    b.ports.forEach((p, pi) => {
+      // VXLAN and GRE are translated (tnl_push / tnl_pop); an MPLS port must not pass for one
+      if (p.tunnel && p.tunnel.type !== 'vxlan' && p.tunnel.type !== 'gre')
+        throw new TopologyError('ERR_TOPOLOGY_INVALID', `${path}.bridges[${bi}].ports[${pi}].tunnel.type`, `tunnel type ${p.tunnel.type} is not modelled for OVS hosts (vxlan, gre)`);
+      if (p.tunnel?.type === 'gre' && (p.tunnel.csum || p.tunnel.dst_port !== undefined))
+        throw new TopologyError('ERR_TOPOLOGY_INVALID', `${path}.bridges[${bi}].ports[${pi}].tunnel`, 'a gre port has no dst_port, and GRE checksums are not modelled');
       let ofport = p.ofport;
       if (ofport === undefined) {
         while (used.has(next)) next++;
@@ -36,6 +41,7 @@ export function buildOvsHost(cfg: OvsHostConfig, path = 'hosts[0]'): OvsHost {
         ...(p.tunnel !== undefined
           ? {
               tunnel: {
+                type: p.tunnel.type === 'gre' ? 'gre' : 'vxlan',
                 remoteIp: p.tunnel.remote_ip,
                 ...(p.tunnel.local_ip !== undefined ? { localIp: p.tunnel.local_ip } : {}),
                 key: p.tunnel.key,
@@ -62,6 +68,8 @@ export function buildOvsHost(cfg: OvsHostConfig, path = 'hosts[0]'): OvsHost {
     });
   });
   const u = cfg.underlay;
+  // as OVS's tnl/egress_port_range: the two bounds in either order
+  if (u.egress_port_range) host.egressPortRange = [Math.min(...u.egress_port_range), Math.max(...u.egress_port_range)];
   if (u.bridge !== undefined) {
     if (!host.bridges.has(u.bridge)) throw new TopologyError('ERR_TOPOLOGY_REF', `${path}.underlay.bridge`, `no bridge "${u.bridge}"`);
     if (!u.ip || !u.mac) throw new TopologyError('ERR_TOPOLOGY_INVALID', `${path}.underlay`, 'an underlay bridge needs ip and mac');

@@ -24,13 +24,25 @@ export interface NativeTunnel {
   vni: number;
   csum: boolean;
   df: boolean;
+  /**
+   * tnl/egress_port_range [min, max] (default 32768-61000). The engine maps
+   * its own flow hash onto it, so only a pinned port (min == max) gives the
+   * bytes OVS sends.
+   */
+  srcPortRange?: [number, number];
+}
+
+function srcPortOf(range: [number, number] | undefined): 'ovs' | number | { min: number; max: number } {
+  if (!range) return 'ovs';
+  const [min, max] = range;
+  return min === max ? min : { min, max };
 }
 
 /** The engine's tnl_push action (template from src/tunnel), for the datapath program. */
 export function tnlPushAction(t: NativeTunnel): Action & { type: 'tnl_push' } {
   const resolved = resolveTunnel({
     type: 'vxlan', local: t.localIp, remote: t.remoteIp, srcMac: t.srcMac, dstMac: t.dstMac, vni: t.vni,
-    udpDstPort: t.dstPort, srcPort: 'ovs', ttl: 64, ipId: 'zero', df: t.df ? 'set' : 'clear',
+    udpDstPort: t.dstPort, srcPort: srcPortOf(t.srcPortRange), ttl: 64, ipId: 'zero', df: t.df ? 'set' : 'clear',
     udpChecksum: t.csum ? 'compute' : 'zero',
   });
   const template = buildTemplate(resolved);
@@ -162,4 +174,72 @@ export function vxlanPop(frame: Uint8Array): PoppedTunnel | undefined {
   const vni = (frame[l4 + 12] << 16) | (frame[l4 + 13] << 8) | frame[l4 + 14];
   const ip = (o: number): string => `${frame[o]}.${frame[o + 1]}.${frame[o + 2]}.${frame[o + 3]}`;
   return { inner: frame.slice(l4 + 16), vni, src: ip(l3 + 12), dst: ip(l3 + 16), dstPort };
+}
+
+/** An OVS native GRE port (type=gre): Ethernet over GRE (protocol 0x6558), the key from tun_id when present. */
+export interface GreTunnel {
+  localIp: string;
+  remoteIp: string;
+  srcMac: string;
+  dstMac: string;
+  /** GRE key (K bit set), or undefined for a keyless port. */
+  key?: number;
+  df: boolean;
+}
+
+const ipBytes = (ip: string): number[] => ip.split('.').map(Number);
+const macBytes = (mac: string): number[] => mac.split(':').map((x) => parseInt(x, 16));
+
+/**
+ * The outer header OVS's netdev_gre_build_header writes: Ethernet, IPv4
+ * (TTL 64, ID 0, DF when df_default, protocol 47), GRE flags K when keyed,
+ * protocol 0x6558, the key. Lengths and the IPv4 checksum are set per packet.
+ */
+export function greHeader(t: GreTunnel): Uint8Array {
+  const gre = t.key === undefined ? [0x00, 0x00, 0x65, 0x58] : [0x20, 0x00, 0x65, 0x58, (t.key >>> 24) & 0xff, (t.key >>> 16) & 0xff, (t.key >>> 8) & 0xff, t.key & 0xff];
+  return Uint8Array.from([
+    ...macBytes(t.dstMac), ...macBytes(t.srcMac), 0x08, 0x00,
+    0x45, 0, 0, 0, 0, 0, t.df ? 0x40 : 0, 0, 64, 47, 0, 0, ...ipBytes(t.localIp), ...ipBytes(t.remoteIp),
+    ...gre,
+  ]);
+}
+
+/** Puts a GRE outer header (greHeader) in front of `inner`, with the IPv4 total length and checksum. */
+export function grePush(inner: Uint8Array, header: Uint8Array): Uint8Array {
+  const out = new Uint8Array(header.length + inner.length);
+  out.set(header, 0);
+  out.set(inner, header.length);
+  const o = new DataView(out.buffer);
+  o.setUint16(16, out.length - 14);
+  o.setUint16(24, 0);
+  o.setUint16(24, ~csum16(out, 14, 34) & 0xffff);
+  return out;
+}
+
+/** Parses an outer Ethernet/IPv4/GRE (0x6558, version 0, no routing) frame; vni is the key (0 without one). */
+export function grePop(frame: Uint8Array): PoppedTunnel | undefined {
+  if (frame.length < 38 || frame[12] !== 0x08 || frame[13] !== 0x00) return undefined;
+  const l3 = 14;
+  const ihl = (frame[l3] & 0x0f) * 4;
+  const g = l3 + ihl;
+  if (frame[l3 + 9] !== 47 || frame.length < g + 4) return undefined;
+  const flags = (frame[g] << 8) | frame[g + 1];
+  if ((flags & 0x4007) !== 0 || frame[g + 2] !== 0x65 || frame[g + 3] !== 0x58) return undefined; // routing or version set, or not Ethernet
+  let off = g + 4;
+  if (flags & 0x8000) off += 4;
+  let key = 0;
+  if (flags & 0x2000) {
+    if (frame.length < off + 4) return undefined;
+    key = ((frame[off] << 24) | (frame[off + 1] << 16) | (frame[off + 2] << 8) | frame[off + 3]) >>> 0;
+    off += 4;
+  }
+  if (flags & 0x1000) off += 4;
+  if (frame.length < off + 14) return undefined;
+  const ip = (o: number): string => `${frame[o]}.${frame[o + 1]}.${frame[o + 2]}.${frame[o + 3]}`;
+  return { inner: frame.slice(off), vni: key, src: ip(l3 + 12), dst: ip(l3 + 16), dstPort: 0 };
+}
+
+/** Pops a native tunnel frame of either kind (GRE by IP protocol 47, else VXLAN). */
+export function tunnelPop(frame: Uint8Array): PoppedTunnel | undefined {
+  return frame.length > 23 && frame[12] === 0x08 && frame[13] === 0x00 && frame[23] === 47 ? grePop(frame) : vxlanPop(frame);
 }

@@ -69,6 +69,7 @@ export class OvsHost {
     const env: XlateEnv = {
       peerOf: (peer) => this.port(peer),
       ...(this.underlay ? { underlay: this.underlay } : {}),
+      egressPortRange: this.egressPortRange,
       ports: () => [...this.bridges.values()].flatMap((b) => b.ports),
       bridge: (name) => this.bridges.get(name),
     };

@@ -5,10 +5,21 @@
  * flow key (native/flow_key.h) of every field translation consulted.
  * MAC learning and learn() bump `version`, so the engine drops cached flows
  * made stale (as OVS revalidates after a MAC table change).
+ *
+ * Tunnel receive as OVS's userspace datapath does it: a VXLAN frame for one
+ * of the host's tunnel ports, output to the underlay bridge's LOCAL port,
+ * becomes `tnl_pop(udp_port),recirc(N)` (N: one recirculation id per
+ * tunnel vport, i.e. per UDP port, from 1, where OVS re-enters with
+ * in_port=vxlan_sys_<port>); the recirculated upcall (recirc_id N, tun_id /
+ * tun_src / tun_dst from the outer header) is the inner frame entering the
+ * tunnel port with that remote IP and key (tnl_port_receive), and its
+ * megaflow matches recirc_id and the tunnel metadata exactly.
  */
 import type { Action } from '../datapath/actions.js';
 import { FLOW_KEY_SIZE } from '../datapath/batch-layout.js';
-import { KEY_FIELDS, type KeyField } from '../datapath/flow-key.js';
+import { KEY_FIELDS, keyNumber, type KeyField } from '../datapath/flow-key.js';
+import { buildReceiver } from '../tunnel/receiver.js';
+import type { OvsPort } from './bridge.js';
 import type { SlowPath, Translation, Upcall } from '../xlate/upcall.js';
 import type { FieldName } from './fields.js';
 import { extractFlow } from './flow.js';
@@ -29,6 +40,7 @@ export function wildcardsToKeyMask(wc: ReadonlyMap<FieldName, bigint>): Uint8Arr
   const m = new Uint8Array(FLOW_KEY_SIZE);
   put(m, 'in_port', 0xffffffffn, false, 4);
   put(m, 'dl_type', 0xffffn, false, 2);
+  put(m, 'recirc_id', 0xffffffffn, false, 4);
   for (const [f, mask] of wc) {
     switch (f) {
       case 'dl_src': case 'dl_dst': put(m, f, mask, true, 6); break;
@@ -48,21 +60,95 @@ export function wildcardsToKeyMask(wc: ReadonlyMap<FieldName, bigint>): Uint8Arr
   return m;
 }
 
+const FULL128 = (1n << 128n) - 1n;
+
+/** An IPv4 address stored ::ffff:a.b.c.d mapped in a 16-byte key field, as the model's 32-bit value. */
+function mappedIpv4(key: Uint8Array, field: 'tun_src' | 'tun_dst'): bigint {
+  const [off] = KEY_FIELDS[field];
+  let v = 0n;
+  for (let k = 12; k < 16; k++) v = (v << 8n) | BigInt(key[off + k]);
+  return v;
+}
+
 export class OvsSlowPath implements SlowPath {
   version = 1;
   /** Set to collect ofproto/trace-style text per translation. */
   withTrace = false;
+  /** UDP ports of the tunnel vports (vxlan_sys_<port> in OVS) by recirculation id - 1, handed out on first use. */
+  private readonly recircUdpPorts: number[] = [];
+  private readonly receivers = new Map<number, Uint8Array>();
 
   constructor(readonly host: OvsHost) {}
 
+  /** The recirculation id of the packets popped by the tunnel vport of UDP port `udpPort`. */
+  private recircId(udpPort: number): number {
+    let k = this.recircUdpPorts.indexOf(udpPort);
+    if (k < 0) k = this.recircUdpPorts.push(udpPort) - 1;
+    return k + 1;
+  }
+
+  /** The engine's decap tables of a tunnel vport: any VNI (the port is chosen after the pop), inner VLAN tags kept as OVS does. */
+  private receiver(udpPort: number): Uint8Array {
+    let rx = this.receivers.get(udpPort);
+    if (!rx) {
+      rx = buildReceiver({ vxlan: { port: udpPort, vnis: 'any' }, discardInnerVlan: false });
+      this.receivers.set(udpPort, rx);
+    }
+    return rx;
+  }
+
+  /** OVS tnl_port_receive: the tunnel port of a popped packet by remote IP, local IP and key. */
+  private tunnelPort(udpPort: number, tunId: bigint, src: bigint, dst: bigint): OvsPort | undefined {
+    const ip = (v: bigint): string => [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+    return [...this.host.bridges.values()].flatMap((b) => b.ports).find((p) => {
+      const t = p.cfg.tunnel;
+      return p.cfg.type === 'tunnel' && t !== undefined && t.dstPort === udpPort && t.remoteIp === ip(src) &&
+        (t.localIp === undefined || t.localIp === ip(dst)) && (t.key === 'flow' || BigInt(t.key) === tunId);
+    });
+  }
+
   translate(upcall: Upcall): Translation {
-    const port = this.host.portByDp(upcall.inPort);
-    if (!port) return { actions: [{ type: 'drop', reason: 'ovs_table_miss' }] };
-    const r = this.host.translate(port, extractFlow(upcall.packet, port.ofport), true, upcall.packet);
+    const recirc = keyNumber(upcall.key, 'recirc_id');
+    let r;
+    if (recirc === 0) {
+      const port = this.host.portByDp(upcall.inPort);
+      if (!port) return { actions: [{ type: 'drop', reason: 'ovs_table_miss' }] };
+      // no packet: a tunnel pop ends this translation; the inner packet comes back recirculated
+      r = this.host.translate(port, extractFlow(upcall.packet, port.ofport), true);
+    } else {
+      const udpPort = this.recircUdpPorts[recirc - 1];
+      const tunId = BigInt(keyNumber(upcall.key, 'tun_id'));
+      const src = mappedIpv4(upcall.key, 'tun_src');
+      const dst = mappedIpv4(upcall.key, 'tun_dst');
+      const tport = udpPort === undefined ? undefined : this.tunnelPort(udpPort, tunId, src, dst);
+      const tunMask = wildcardsToKeyMask(new Map([['tun_id', (1n << 64n) - 1n], ['tun_src', FULL128], ['tun_dst', FULL128]]));
+      // no tunnel port for this remote / key: OVS drops the popped packet
+      if (!tport) return { actions: [{ type: 'drop', reason: 'ovs_table_miss' }], mask: tunMask };
+      const flow = extractFlow(upcall.packet, tport.ofport);
+      flow.tun_id = tunId;
+      flow.tun_src = src;
+      flow.tun_dst = dst;
+      r = this.host.translate(tport, flow, true);
+      // the tunnel metadata is part of every megaflow of a popped packet (as OVS's tunnel() key)
+      r.wildcards.set('tun_id', (1n << 64n) - 1n);
+      r.wildcards.set('tun_src', FULL128);
+      r.wildcards.set('tun_dst', FULL128);
+    }
     if (r.changedState) this.version++;
-    if (r.actions.some((a) => a.type === 'tnl_pop'))
-      throw new RangeError('tnl_pop needs recirculation, which the datapath engine has no action for yet');
-    const engine = r.actions.filter((a): a is Action => a.type !== 'tnl_pop');
+    const engine: Action[] = [];
+    r.actions.forEach((a, k) => {
+      // the engine's tunnel templates and decap have no Ethernet over GRE: such a packet fails its upcall
+      if (a.type === 'gre_push') throw new RangeError('GRE output is not in the datapath engine (tnl_push has VXLAN, MPLSoUDP and MPLSoGRE templates only)');
+      if (a.type !== 'tnl_pop' || !('port' in a)) { engine.push(a); return; }
+      if (this.host.port(a.port)?.cfg.tunnel?.type === 'gre') throw new RangeError('GRE receive is not in the datapath engine (tnl_pop decaps VXLAN, MPLSoUDP and MPLSoGRE only)');
+      const pop: Action[] = [
+        { type: 'tnl_pop', tunnelPort: a.tunnelPort, receiver: this.receiver(a.tunnelPort) },
+        { type: 'recirc', id: this.recircId(a.tunnelPort) },
+      ];
+      // recirc ends the program: actions after it run on a clone's copy instead
+      if (k === r.actions.length - 1) engine.push(...pop);
+      else engine.push({ type: 'clone', actions: pop });
+    });
     const actions: Action[] = r.dropReason ? [...engine, { type: 'drop', reason: r.dropReason }] : engine;
     return {
       actions,

@@ -5,14 +5,16 @@
  * datapath actions they commit, with the wildcards every consulted field
  * un-masks (the megaflow) and an ofproto/trace-style event list.
  *
- * Not modelled (noted in the trace, never thrown): tunnel output, controller,
- * conntrack, groups, meters.
+ * Native VXLAN and GRE tunnel output (tnl_push through the underlay bridge)
+ * and receive (tnl_pop at the underlay bridge's LOCAL port) are translated.
+ * Not modelled (noted in the trace, never thrown): controller, conntrack,
+ * groups, meters.
  */
 import { formatActions, type Action } from '../datapath/actions.js';
 import { OFPP_LOCAL, type Bridge, type OvsPort } from './bridge.js';
 import { formatIpv4, formatMac, fullMask, hex, type FieldName, type SubField } from './fields.js';
 import { extractFlow, FRAG_LATER, isIp, type Flow } from './flow.js';
-import { tnlPushAction, vxlanPop } from './native-tunnel.js';
+import { greHeader, tnlPushAction, tunnelPop } from './native-tunnel.js';
 import type { LearnAction, OfAction, OfRule, ParsedAction } from './flow-parser.js';
 import { formatMatch } from './match-format.js';
 
@@ -33,18 +35,35 @@ export interface XlateOptions {
  * Datapath actions of the model: the engine's actions plus tnl_pop (OVS
  * pops and recirculates; the actions after it apply to the inner frame).
  */
-export type OvsOdpAction = Action | { type: 'tnl_pop'; tunnelPort: number };
+export type OvsOdpAction =
+  | Action
+  | { type: 'tnl_pop'; tunnelPort: number; /** The OVS tunnel port the inner packet enters. */ port: string }
+  /** clone(tnl_push(GRE header),actions): native GRE output (the engine's tunnel templates have no Ethernet-over-GRE). */
+  | { type: 'gre_push'; header: Uint8Array; key?: number; actions: Action[] };
 
 /** dpctl text of model datapath actions. */
 export function formatOdpActions(actions: readonly OvsOdpAction[]): string {
   if (!actions.length) return 'drop';
-  return actions.map((a) => (a.type === 'tnl_pop' ? `tnl_pop(${a.tunnelPort})` : formatActions([a]))).join(',');
+  return actions.map((a) => {
+    if (a.type === 'tnl_pop') return `tnl_pop(${a.tunnelPort})`;
+    if (a.type === 'gre_push') {
+      const gre = a.key === undefined ? 'gre((flags=0x0,proto=0x6558))' : `gre((flags=0x2000,proto=0x6558),key=0x${a.key.toString(16)})`;
+      const h = a.header;
+      const mac = (o: number): string => Array.from(h.subarray(o, o + 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+      const ip = (o: number): string => Array.from(h.subarray(o, o + 4)).join('.');
+      const outer = `eth(dst=${mac(0)},src=${mac(6)},dl_type=0x0800),ipv4(src=${ip(26)},dst=${ip(30)},proto=47,tos=${h[15]},ttl=${h[22]},frag=0x${((h[20] << 8) | h[21]).toString(16)})`;
+      return `clone(tnl_push(tnl_port(gre_sys),header(size=${h.length},type=3,${outer},${gre})),${formatActions(a.actions)})`;
+    }
+    return formatActions([a]);
+  }).join(',');
 }
 
 /** The host around a translation: patch peers and the native-tunnel underlay. */
 export interface XlateEnv {
   peerOf(peerName: string): OvsPort | undefined;
   underlay?: { bridge: string; ip: string; mac: string; neighbours: Record<string, string> };
+  /** tnl/egress_port_range (outer UDP source ports of native tunnels). */
+  egressPortRange?: [number, number];
   /** All ports of the host (tunnel ports are looked up on decap). */
   ports(): OvsPort[];
   bridge(name: string): Bridge | undefined;
@@ -373,7 +392,8 @@ function doLearn(ctx: Ctx, a: LearnAction): void {
   rule.actionsText = actText.join(',');
   const text = `table=${rule.table} priority=${rule.priority},${rule.matchText}${rule.hardTimeout ? ` hard_timeout=${rule.hardTimeout}` : ''}${rule.idleTimeout ? ` idle_timeout=${rule.idleTimeout}` : ''} actions=${rule.actionsText}`;
   ctx.learned.push(text);
-  if (ctx.opts.mayLearn) {
+  if (ctx.opts.mayLearn && ctx.bridge.hasSameRule(rule)) ctx.note(`learned (already installed): ${text}`);
+  else if (ctx.opts.mayLearn) {
     ctx.bridge.addRule(rule, true);
     ctx.changedState = true;
     ctx.note(`learned: ${text}`);
@@ -475,7 +495,13 @@ function tunnelOutput(ctx: Ctx, port: OvsPort): void {
   ctx.note('output to native tunnel');
   ctx.note(`tunneling to ${t.remoteIp} via ${ub.name}`);
   ctx.note(`tunneling from ${u.mac} ${local} to ${dstMac} ${t.remoteIp}`);
-  const push = tnlPushAction({ tunnelPort: t.dstPort, localIp: local, remoteIp: t.remoteIp, srcMac: u.mac, dstMac, dstPort: t.dstPort, vni, csum: t.csum, df: true });
+  const gre = t.type === 'gre';
+  // GRE carries the low 32 bits of tun_id as its key
+  const greKey = t.key === 'flow' ? Number(ctx.flow.tun_id & 0xffffffffn) : t.key;
+  const push = gre
+    ? undefined
+    : tnlPushAction({ tunnelPort: t.dstPort, localIp: local, remoteIp: t.remoteIp, srcMac: u.mac, dstMac, dstPort: t.dstPort, vni, csum: t.csum, df: true,
+      ...(ctx.env.egressPortRange ? { srcPortRange: ctx.env.egressPortRange } : {}) });
   const outer = { ...ctx.flow };
   for (const k of Object.keys(outer) as FieldName[]) outer[k] = 0n;
   const localPort = ub.portByOfport(OFPP_LOCAL);
@@ -485,12 +511,12 @@ function tunnelOutput(ctx: Ctx, port: OvsPort): void {
   outer.dl_type = 0x800n;
   outer.nw_src = local.split('.').reduce((a, x) => (a << 8n) | BigInt(Number(x)), 0n);
   outer.nw_dst = t.remoteIp.split('.').reduce((a, x) => (a << 8n) | BigInt(Number(x)), 0n);
-  outer.nw_proto = 17n;
+  outer.nw_proto = gre ? 47n : 17n;
   outer.nw_ttl = 64n;
-  outer.tp_dst = BigInt(t.dstPort);
+  outer.tp_dst = gre ? 0n : BigInt(t.dstPort);
   const savedOdp = ctx.odp;
   const wcBefore = new Map(ctx.wc);
-  ctx.odp = [push];
+  ctx.odp = push ? [push] : [];
   ctx.events.push({ kind: 'bridge', depth: ctx.depth, bridge: ub.name });
   if (localPort) withPacket(ctx, outer, ub, () => lookup(ctx, 0));
   const inner = ctx.odp.filter((a): a is Action => a.type !== 'tnl_pop');
@@ -498,29 +524,33 @@ function tunnelOutput(ctx: Ctx, port: OvsPort): void {
   // the underlay lookup reads the outer packet, not the flow being translated
   ctx.wc.clear();
   for (const [k, v] of wcBefore) ctx.wc.set(k, v);
-  ctx.odp.push({ type: 'clone', actions: inner });
+  if (gre) ctx.odp.push({ type: 'gre_push', header: greHeader({ localIp: local, remoteIp: t.remoteIp, srcMac: u.mac, dstMac, key: greKey, df: true }), key: greKey, actions: inner });
+  else ctx.odp.push({ type: 'clone', actions: inner });
 }
 
 /** Output to the underlay bridge's LOCAL port of a packet for one of our VXLAN ports: tnl_pop, then the inner packet. */
 function tunnelInput(ctx: Ctx, local: OvsPort): boolean {
   const u = ctx.env.underlay;
   const f = ctx.flow;
-  if (!u || local.bridge.name !== u.bridge || f.dl_type !== 0x800n || f.nw_proto !== 17n) return false;
+  if (!u || local.bridge.name !== u.bridge || f.dl_type !== 0x800n || (f.nw_proto !== 17n && f.nw_proto !== 47n)) return false;
+  const gre = f.nw_proto === 47n;
   const ipv = u.ip.split('.').reduce((a, x) => (a << 8n) | BigInt(Number(x)), 0n);
   ctx.see('nw_dst', fullMask(32));
   ctx.see('nw_proto', 0xffn);
-  ctx.see('tp_dst', 0xffffn);
+  if (!gre) ctx.see('tp_dst', 0xffffn);
   if (f.nw_dst !== ipv) return false;
   const src = formatIpv4(f.nw_src);
-  const tport = ctx.env.ports().find((p) => p.cfg.type === 'tunnel' && p.cfg.tunnel?.dstPort === Number(f.tp_dst) && p.cfg.tunnel.remoteIp === src);
+  const tport = ctx.env.ports().find((p) => p.cfg.type === 'tunnel' && p.cfg.tunnel?.remoteIp === src &&
+    (gre ? p.cfg.tunnel.type === 'gre' : p.cfg.tunnel.type !== 'gre' && p.cfg.tunnel.dstPort === Number(f.tp_dst)));
   if (!tport?.cfg.tunnel) return false;
   ctx.see('nw_src', fullMask(32));
   commit(ctx);
-  ctx.odp.push({ type: 'tnl_pop', tunnelPort: tport.cfg.tunnel.dstPort });
-  const popped = ctx.opts.packet ? vxlanPop(ctx.opts.packet) : undefined;
+  // GRE: the tunnel vport is named by IP protocol 47 (gre_sys) instead of a UDP port
+  ctx.odp.push({ type: 'tnl_pop', tunnelPort: gre ? 47 : tport.cfg.tunnel.dstPort, port: tport.name });
+  const popped = ctx.opts.packet ? tunnelPop(ctx.opts.packet) : undefined;
   if (!popped) { ctx.note('tnl_pop: the inner packet is translated after recirculation (no packet given)'); return true; }
   const key = tport.cfg.tunnel.key;
-  if (key !== 'flow' && key !== popped.vni) { ctx.note(`VNI ${popped.vni} does not match the port's key ${key}, dropping`); return true; }
+  if (key !== 'flow' && key !== popped.vni) { ctx.note(`key ${popped.vni} does not match the port's key ${key}, dropping`); return true; }
   const inner = extractFlow(popped.inner, tport.ofport);
   inner.tun_id = BigInt(popped.vni);
   inner.tun_src = f.nw_src;
@@ -593,7 +623,8 @@ export function xlate(bridge: Bridge, flow: Flow, opts: XlateOptions, env: Xlate
   ctx.events.push({ kind: 'bridge', depth: 0, bridge: bridge.name });
   ctx.see('in_port', fullMask(32));
   startBridge(ctx);
-  const hasOutput = ctx.odp.some((a) => a.type === 'output');
+  // a tnl_pop hands the packet on (the inner packet is translated after recirculation)
+  const hasOutput = ctx.odp.some((a) => a.type === 'output' || (a.type === 'tnl_pop' && !opts.packet));
   return {
     flow: { ...flow }, finalFlow: ctx.flow, actions: ctx.odp, wildcards: ctx.wc, events: ctx.events, learned: ctx.learned,
     changedState: ctx.changedState,

@@ -31,6 +31,19 @@ describe('topology validation', () => {
     expect(() => buildOvsHost(host)).toThrow(/hosts\[0\]\.bridges\[0\]\.flows: line 2: .*column 12/s);
   });
 
+  it('refuses tunnel types the OVS model does not translate, and checks egress_port_range', () => {
+    const gre = validateTopology(base([{ name: 'g', type: 'tunnel', tunnel: { type: 'mplsogre', remote_ip: '198.18.0.2' } }]));
+    const host = gre.hosts[0];
+    if (host.kind !== 'ovs') throw new Error('kind');
+    expect(() => buildOvsHost(host)).toThrow(expect.objectContaining({ code: 'ERR_TOPOLOGY_INVALID', message: expect.stringMatching(/ports\[0\]\.tunnel\.type: tunnel type mplsogre is not modelled/) }));
+    const range = (r: unknown): unknown => ({ hosts: [{ name: 'h', kind: 'ovs', underlay: { egress_port_range: r }, bridges: [{ name: 'br0', ports: [] }] }] });
+    expect(() => validateTopology(range([0, 5]))).toThrow(/underlay\.egress_port_range/);
+    const ok = validateTopology(range([61000, 50000])).hosts[0];
+    if (ok.kind !== 'ovs') throw new Error('kind');
+    // as ovs-appctl tnl/egress_port_range: the bounds in either order
+    expect(buildOvsHost(ok).egressPortRange).toEqual([50000, 61000]);
+  });
+
   it('loads YAML and flows_file relative to the topology', () => {
     const d = mkdtempSync(join(tmpdir(), 'vs-topo-'));
     writeFileSync(join(d, 'br0.flows'), 'table=0,priority=5,in_port=a,actions=drop\n');

@@ -90,7 +90,7 @@ export class OvsSandbox {
         else if (p.type === 'tunnel' && p.tunnel) {
           const t = p.tunnel;
           const key = t.key === 'flow' ? ['options:in_key=flow', 'options:out_key=flow'] : [`options:key=${t.key}`];
-          args.push(`type=${t.type}`, `options:remote_ip=${t.remote_ip}`, ...key, `options:dst_port=${t.dst_port ?? 4789}`,
+          args.push(`type=${t.type}`, `options:remote_ip=${t.remote_ip}`, ...key, ...(t.type === 'gre' ? [] : [`options:dst_port=${t.dst_port ?? 4789}`]),
             'options:df_default=true', `options:csum=${t.csum}`);
         }
         else if (p.type === 'internal') args.push('type=internal', `options:tx_pcap=${this.pcap(p.name)}`);
@@ -135,6 +135,7 @@ export class OvsSandbox {
         this.appctl('tnl/neigh/set', u.bridge, ip, mac);
       }
     }
+    if (u.egress_port_range) this.appctl('tnl/egress_port_range', String(u.egress_port_range[0]), String(u.egress_port_range[1]));
     this.appctl('revalidator/wait');
   }
 

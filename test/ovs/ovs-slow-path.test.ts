@@ -1,6 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { KEY_FIELDS } from '../../src/datapath/flow-key.js';
+import { loadTopology } from '../../src/model/load-topology.js';
+import { buildOvsHost } from '../../src/ovs/build-host.js';
 import { OvsHost } from '../../src/ovs/ovs-host.js';
 import { OvsSlowPath, wildcardsToKeyMask } from '../../src/ovs/ovs-slow-path.js';
 import { buildFrame } from '../../src/packet/frame-builder.js';
@@ -38,5 +41,18 @@ describe('OVS slow path for the engine', () => {
     expect(again.actions).toEqual([{ type: 'output', port: 3 }, { type: 'push_vlan', vid: 10, pcp: 0 }, { type: 'output', port: 1 }]);
     const drop = sp.translate({ ...up, inPort: 3, packet: buildFrame([{ eth: { src: '02:00:00:00:00:0b', dst: '02:00:00:00:00:0a' } }, { vlan: { vid: 10 } }]) });
     expect(drop.actions).toEqual([{ type: 'drop', reason: 'ovs_vlan_not_allowed' }]);
+  });
+});
+
+describe('OVS slow path: GRE ports', () => {
+  it('refuses GRE output with a clear error (the engine has no Ethernet-over-GRE template; the upcall fails)', () => {
+    const topo = loadTopology(join(import.meta.dirname, '..', '..', 'examples', 'ovs', 'gre-host.yaml'));
+    if (topo.hosts[0].kind !== 'ovs') throw new Error('kind');
+    const h = buildOvsHost(topo.hosts[0]);
+    const f = buildFrame([{ eth: { src: 'fa:16:3e:00:00:01', dst: 'fa:16:3e:00:00:99' } }, { ipv4: { src: '192.0.2.1', dst: '192.0.2.99', proto: 17 } }, { udp: { sport: 1, dport: 2 } }]);
+    expect(() => new OvsSlowPath(h).translate({ seq: 0, inPort: h.port('vm1')!.dpPort, key: new Uint8Array(144), packet: f })).toThrow(/GRE output is not in the datapath engine/);
+    // the model's own slow path sends it: one GRE frame on p0 (14 + 20 + 8 bytes of outer header)
+    const out = h.receive('vm1', f).outputs;
+    expect(out.map((o) => [o.name, o.frame.length])).toEqual([['p0', f.length + 42]]);
   });
 });
