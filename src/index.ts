@@ -12,3 +12,5 @@ export { buildFrame, TCP, type Header } from './packet/frame-builder.js';
 export { inspectCapture, type InspectRecord } from './inspect/inspect.js';
 export * from './tunnel/index.js';
 export * from './offload/index.js';
+export { loadTopology } from './model/load-topology.js';
+export { replay, reportText, reportJson, parseReplayInput } from './replay/index.js';

@@ -9,6 +9,7 @@ import { isUserFacingError } from '../errors.js';
 import { registerDecap } from './decap.js';
 import { registerEncap } from './encap.js';
 import { registerInspect } from './inspect.js';
+import { registerReplay } from './replay.js';
 import { registerTrace } from './trace.js';
 import { registerVrouter } from './vrouter.js';
 
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Userspace virtual switch and vRouter dataplane simulator')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerReplay(program);
   registerInspect(program);
   registerEncap(program);
   registerDecap(program);
