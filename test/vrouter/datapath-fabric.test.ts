@@ -16,33 +16,12 @@ import { main } from '../../src/cli/main.js';
 import { buildFrame, TCP } from '../../src/packet/frame-builder.js';
 import { buildFromController, VrouterDatapathFabric, VrouterFabric, type ControllerInput } from '../../src/vrouter/index.js';
 import { hex, repoRoot, writePcap } from '../tunnel/helpers.js';
+import { RED1, VR, twoComputes } from './two-computes.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vs-vrdp-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const RED1 = '02:00:00:00:01:03';
-const RED2 = '02:00:00:00:01:04';
-const BLUE2 = '02:00:00:00:02:04';
-const VR = '00:00:5e:00:01:00';
-
-const topo: ControllerInput = {
-  tunnelPreference: ['MPLSoUDP'],
-  computes: [
-    { name: 'compute1', ip: '192.0.2.11', mac: '02:fa:00:00:00:11' },
-    { name: 'compute2', ip: '192.0.2.12', mac: '02:fa:00:00:00:12' },
-  ],
-  networks: [
-    { name: 'red', subnet: '10.1.1.0/24', vni: 5001 },
-    { name: 'blue', subnet: '10.2.2.0/24', vni: 5002 },
-  ],
-  connect: [['red', 'blue']],
-  vms: [
-    { name: 'red1', network: 'red', compute: 'compute1', ip: '10.1.1.3', mac: RED1 },
-    { name: 'red2', network: 'red', compute: 'compute2', ip: '10.1.1.4', mac: RED2 },
-    { name: 'blue1', network: 'blue', compute: 'compute1', ip: '10.2.2.3', mac: '02:00:00:00:02:03' },
-    { name: 'blue2', network: 'blue', compute: 'compute2', ip: '10.2.2.4', mac: BLUE2 },
-  ],
-};
+const topo = twoComputes(['MPLSoUDP']);
 
 const tcpSyn = (sport: number): Uint8Array =>
   buildFrame([{ eth: { src: RED1, dst: VR } }, { ipv4: { src: '10.1.1.3', dst: '10.2.2.4', ttl: 64, id: 0x1111, df: true } }, { tcp: { sport, dport: 80, seq: 1000, flags: TCP.SYN } }]);

@@ -18,38 +18,13 @@ import { buildFrame, TCP } from '../../src/packet/frame-builder.js';
 import { buildFromController, VrouterFabric, type ControllerInput } from '../../src/vrouter/index.js';
 import { dropstats } from '../../src/vrouter/views.js';
 import { requireTshark } from '../oracle/tshark.js';
+import { BLUE1, BLUE2, RED1, RED2, VR, twoComputes } from './two-computes.js';
 import { hex, repoRoot, writePcap } from '../tunnel/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vs-vrouter-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const RED1 = '02:00:00:00:01:03';
-const RED2 = '02:00:00:00:01:04';
-const BLUE1 = '02:00:00:00:02:03';
-const BLUE2 = '02:00:00:00:02:04';
-const VR = '00:00:5e:00:01:00';
-
-function topology(pref: ControllerInput['tunnelPreference'], extra: Partial<ControllerInput> = {}): ControllerInput {
-  return {
-    tunnelPreference: pref,
-    computes: [
-      { name: 'compute1', ip: '192.0.2.11', mac: '02:fa:00:00:00:11' },
-      { name: 'compute2', ip: '192.0.2.12', mac: '02:fa:00:00:00:12' },
-    ],
-    networks: [
-      { name: 'red', subnet: '10.1.1.0/24', vni: 5001 },
-      { name: 'blue', subnet: '10.2.2.0/24', vni: 5002 },
-    ],
-    connect: [['red', 'blue']],
-    vms: [
-      { name: 'red1', network: 'red', compute: 'compute1', ip: '10.1.1.3', mac: RED1 },
-      { name: 'red2', network: 'red', compute: 'compute2', ip: '10.1.1.4', mac: RED2 },
-      { name: 'blue1', network: 'blue', compute: 'compute1', ip: '10.2.2.3', mac: BLUE1 },
-      { name: 'blue2', network: 'blue', compute: 'compute2', ip: '10.2.2.4', mac: BLUE2 },
-    ],
-    ...extra,
-  };
-}
+const topology = twoComputes;
 
 const fabricOf = (t: ControllerInput): VrouterFabric => new VrouterFabric(buildFromController(t));
 

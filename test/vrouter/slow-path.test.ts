@@ -19,33 +19,13 @@ import { DatapathEngine } from '../../src/datapath/engine.js';
 import { buildFrame, TCP } from '../../src/packet/frame-builder.js';
 import { buildFromController, Vrouter, VrouterFabric, VrouterSlowPath, type ControllerInput } from '../../src/vrouter/index.js';
 import { hex } from '../tunnel/helpers.js';
-
-const RED1 = '02:00:00:00:01:03';
-const RED2 = '02:00:00:00:01:04';
-const BLUE1 = '02:00:00:00:02:03';
-const BLUE2 = '02:00:00:00:02:04';
-const RED3 = '02:00:00:00:01:05';
-const VR = '00:00:5e:00:01:00';
+import { BLUE1, BLUE2, RED1, RED2, RED3, VR, twoComputes } from './two-computes.js';
 
 function topology(pref: ControllerInput['tunnelPreference']): ControllerInput {
+  const base = twoComputes(pref);
   return {
-    tunnelPreference: pref,
-    computes: [
-      { name: 'compute1', ip: '192.0.2.11', mac: '02:fa:00:00:00:11' },
-      { name: 'compute2', ip: '192.0.2.12', mac: '02:fa:00:00:00:12' },
-    ],
-    networks: [
-      { name: 'red', subnet: '10.1.1.0/24', vni: 5001 },
-      { name: 'blue', subnet: '10.2.2.0/24', vni: 5002 },
-    ],
-    connect: [['red', 'blue']],
-    vms: [
-      { name: 'red1', network: 'red', compute: 'compute1', ip: '10.1.1.3', mac: RED1 },
-      { name: 'red2', network: 'red', compute: 'compute2', ip: '10.1.1.4', mac: RED2 },
-      { name: 'blue1', network: 'blue', compute: 'compute1', ip: '10.2.2.3', mac: BLUE1 },
-      { name: 'blue2', network: 'blue', compute: 'compute2', ip: '10.2.2.4', mac: BLUE2 },
-      { name: 'red3', network: 'red', compute: 'compute1', ip: '10.1.1.5', mac: RED3 },
-    ],
+    ...base,
+    vms: [...base.vms, { name: 'red3', network: 'red', compute: 'compute1', ip: '10.1.1.5', mac: RED3 }],
     ecmp: [{ network: 'red', prefix: '10.1.1.100/32', vms: ['red2', 'red3'] }],
   };
 }
