@@ -24,18 +24,18 @@
  * the program is userspace(cookie) plus drop(reason) when nothing was sent:
  *  - proxy ARP replies (no ARP rewrite action exists; vRouter answers them
  *    in vr_arp itself),
- *  - IP frames to a tunnel larger than the physical MTU minus the tunnel
- *    overhead (ICMP "fragmentation needed" from the gateway, fragments, GSO),
  *  - ECMP over ICMP (the hash reads the ICMP id, which is not in the key),
  *  - IPv4 later fragments, malformed frames.
- * Known gap: the megaflow has no length, so a later oversized frame of a
- * cached tunnel flow is encapsulated without the MTU decision.
+ * The overlay MTU is decided per packet by a check_mtu action before the
+ * tunnel push (profile vrouter, ICMP from the VRF gateway), so a cached flow
+ * treats every frame length as the per-packet model does.
  */
 import type { Action } from '../datapath/actions.js';
 import { FLOW_KEY_SIZE } from '../datapath/batch-layout.js';
 import { KEY_FIELDS, keyNumber, type KeyField } from '../datapath/flow-key.js';
+import { innerIpMtu } from '../offload/pipeline.js';
 import { formatIp, parseMac } from '../tunnel/addr.js';
-import { resolveTunnel, tunnelOverhead } from '../tunnel/spec.js';
+import { resolveTunnel } from '../tunnel/spec.js';
 import { buildTemplate } from '../tunnel/template.js';
 import type { SlowPath, Translation, Upcall } from '../xlate/upcall.js';
 import type { NexthopConfig, VifConfig, VrouterHostConfig } from './config.js';
@@ -313,18 +313,20 @@ export class VrouterSlowPath implements SlowPath {
     }
     const spec = vrouterTunnelSpec(this.config, nh, phys, c.label, c.routed);
     const resolved = resolveTunnel(spec);
+    // The overlay MTU decision is taken per packet (a megaflow has no length):
+    // too big with DF drops with an ICMP error from the VRF gateway, without DF
+    // the inner packet is fragmented, as the offload pipeline's vrouter profile.
+    const mtuCheck: Action[] = [];
     if (c.ip) {
-      // The overlay MTU decision (ICMP, fragments, GSO) is the model's: only frames that fit are flows.
-      const ipLen = c.frameLength - c.eth.l3;
-      const innerL2 = spec.type !== 'vxlan' && c.routed ? 0 : 14;
-      const outerIp = ipLen + innerL2 + tunnelOverhead(resolved) - 14 - (resolved.vlan ? 4 : 0);
-      if (outerIp > phys.mtu) throw new NotAFlow(`encapsulated IP length ${outerIp} exceeds the MTU ${phys.mtu} of vif0/${phys.id}`);
+      const mtu = innerIpMtu({ ipMtu: phys.mtu, hwCsum: false }, spec);
+      mtuCheck.push({ type: 'check_mtu', mtu, profile: 'vrouter', srcMac: VROUTER_MAC, srcIp4: c.inVif.gateway ?? '0.0.0.0', srcIp6: c.inVif.gateway6 ?? '::' });
+      x.trace.push(`overlay MTU ${mtu} (vif0/${phys.id} MTU ${phys.mtu} minus the ${nh.tunnel} overhead)`);
     }
     const key = JSON.stringify(spec);
     let template = this.templates.get(key);
     if (!template) this.templates.set(key, (template = buildTemplate(resolved)));
     x.trace.push(`encap ${nh.tunnel} ${nh.tunnel === 'vxlan' ? 'vni' : 'label'} ${c.label} ${nh.sip} -> ${nh.dip}, outer TTL ${this.config.outerTtl}, DF clear`);
-    return [...pre, { type: 'tnl_push', tunnelPort: phys.id, template }, ...this.out(x, phys.id)];
+    return [...pre, ...mtuCheck, { type: 'tnl_push', tunnelPort: phys.id, template }, ...this.out(x, phys.id)];
   }
 
   // ---- fabric side ---------------------------------------------------------

@@ -56,7 +56,7 @@ describe('VrouterDatapathFabric', () => {
       // exactly, rewritten to 63, then MPLSoUDP to compute2 with blue2's L3 label 18, out of vif 0.
       const flows = await dp.flows('compute1');
       const tcp = flows.find((l) => l.includes('ipv4(dst=10.2.2.4') && l.includes('ttl=64'));
-      expect(tcp).toMatch(/^recirc_id\(0\),in_port\(3\),eth\(dst=00:00:5e:00:01:00\),vlan\(.*\),eth_type\(0x0800\),ipv4\(dst=10\.2\.2\.4,ttl=64,frag=no\), packets:\d+, bytes:\d+, actions:set\(ip\(ttl=63\)\),tnl_push\(tnl_port\(0\),header\(.*udp\(src=0,dst=6635.*mpls\(label=18,.*\)\),0$/);
+      expect(tcp).toMatch(/^recirc_id\(0\),in_port\(3\),eth\(dst=00:00:5e:00:01:00\),vlan\(.*\),eth_type\(0x0800\),ipv4\(dst=10\.2\.2\.4,ttl=64,frag=no\), packets:\d+, bytes:\d+, actions:set\(ip\(ttl=63\)\),check_mtu\(mtu=1468,profile=vrouter,src_mac=00:00:5e:00:01:00,src_ip4=10\.1\.1\.1\),tnl_push\(tnl_port\(0\),header\(.*udp\(src=0,dst=6635.*mpls\(label=18,.*\)\),0$/);
       // compute2: pop + recirculate, then label 18 (blue2's L3 label) -> vif 4 with the L2 rewrite.
       const c2 = await dp.flows('compute2');
       expect(c2.some((l) => /^recirc_id\(0\),in_port\(0\),.*actions:tnl_pop\(0\),recirc\(0x1\)$/.test(l))).toBe(true);
@@ -84,6 +84,6 @@ describe('VrouterDatapathFabric', () => {
     }
     expect(code).toBe(0);
     const text = lines.join('');
-    expect(text).toMatch(/^recirc_id\(0\),in_port\(3\),.*ipv4\(dst=10\.2\.2\.4,ttl=64,frag=no\), packets:\d+, bytes:\d+, actions:set\(ip\(ttl=63\)\),tnl_push\(.*\),0$/m);
+    expect(text).toMatch(/^recirc_id\(0\),in_port\(3\),.*ipv4\(dst=10\.2\.2\.4,ttl=64,frag=no\), packets:\d+, bytes:\d+, actions:set\(ip\(ttl=63\)\),check_mtu\(mtu=1468,profile=vrouter,src_mac=00:00:5e:00:01:00,src_ip4=10\.1\.1\.1\),tnl_push\(.*\),0$/m);
   });
 });

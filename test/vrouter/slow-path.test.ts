@@ -176,11 +176,10 @@ describe.each([
       const want = expected(t, host, inputs);
       const off = await viaEngine(t, host, inputs, 1, false);
       expect(off.outcomes).toEqual(want);
-      // Cache on: frames over the overlay MTU are left out of the rounds: a
-      // megaflow has no length, so a cached tunnel flow would encapsulate
-      // them without the MTU decision (the known gap, see slow-path.ts).
-      const small = inputs.filter((x) => x.frame.length < 1400);
-      const wantSmall = want.filter((_, k) => inputs[k].frame.length < 1400);
+      // Cache on, every frame length: the overlay MTU is decided per packet
+      // (check_mtu before tnl_push), so cached flows give the model's bytes.
+      const small = inputs;
+      const wantSmall = want;
       const on = await viaEngine(t, host, small, 3, true);
       for (const round of on.rounds) expect(round).toEqual(wantSmall);
       expect(on.stats.pmds[0].emcHits + on.stats.pmds[0].megaflowHits).toBeGreaterThan(0);
@@ -200,9 +199,11 @@ describe.each([
     const { slowPath } = await viaEngine(t, 'compute1', inputs, 1, false);
     const why = [...slowPath.notFlows.keys()].map((w) => w.replace(/\d+/g, 'N')).sort();
     expect(slowPath.notFlows.get('proxy ARP reply')).toBe(2);
-    expect(why).toEqual(['ECMP hash over the ICMP id', 'encapsulated IP length N exceeds the MTU N of vifN/N', 'proxy ARP reply']);
-    // Two proxy ARP replies (peer and gateway), the ICMP "fragmentation needed", one ECMP'd echo.
-    expect(slowPath.packetOuts.map((p) => p.vif)).toEqual([3, 3, 3, slowPath.packetOuts[3].vif]);
+    // Oversized frames are flows now (check_mtu before tnl_push); only these reach the model.
+    expect(why).toEqual(['ECMP hash over the ICMP id', 'proxy ARP reply']);
+    // Two proxy ARP replies (peer and gateway) and one ECMP'd echo; the ICMP
+    // "fragmentation needed" now comes from the datapath's check_mtu.
+    expect(slowPath.packetOuts.map((p) => p.vif)).toEqual([3, 3, slowPath.packetOuts[2].vif]);
   });
 
   it('encodes the decisions as vRouter would program them', async () => {
