@@ -9,12 +9,11 @@
  * the vRouter slow path) and lists the host's megaflows, dpctl/dump-flows style:
  *   vswitch-sim vrouter flow topo.yaml --host compute1 --replay in.pcap --from tap-red1 --datapath
  */
-import { readFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
 import { openCapture } from '../pcap/index.js';
-import { loadVrouterTopology, VrouterDatapathFabric, VrouterFabric } from '../vrouter/index.js';
+import { loadVrouterHosts, VrouterDatapathFabric, VrouterFabric } from '../vrouter/index.js';
 import { dropstats, flowList, mplsDump, nhList, rtDump, vifList, vxlanDump } from '../vrouter/views.js';
 import { usageError } from './encap.js';
 import { writeLine } from './output.js';
@@ -36,7 +35,7 @@ type View = (typeof VIEWS)[number];
 async function runDatapath(topo: string, o: ViewOptions): Promise<void> {
   let fabric: VrouterDatapathFabric;
   try {
-    fabric = new VrouterDatapathFabric(loadVrouterTopology(readFileSync(topo, 'utf8')));
+    fabric = new VrouterDatapathFabric(loadVrouterHosts(topo));
   } catch (err) {
     throw usageError(err);
   }
@@ -71,7 +70,7 @@ async function run(view: View, topo: string, o: ViewOptions): Promise<void> {
   }
   let fabric: VrouterFabric;
   try {
-    fabric = new VrouterFabric(loadVrouterTopology(readFileSync(topo, 'utf8')));
+    fabric = new VrouterFabric(loadVrouterHosts(topo));
   } catch (err) {
     throw usageError(err);
   }

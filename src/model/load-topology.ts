@@ -60,9 +60,10 @@ export function loadTopology(file: string): Topology {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYaml(text, { logLevel: 'error' });
   } catch (err) {
-    throw new TopologyError('ERR_TOPOLOGY_YAML', '', err instanceof Error ? err.message : String(err), file);
+    // The yaml library appends an excerpt of the file; the first line names the problem and its position.
+    throw new TopologyError('ERR_TOPOLOGY_YAML', '', (err instanceof Error ? err.message : String(err)).split('\n')[0], file);
   }
   const topo = validateTopology(doc, file);
   topo.hosts.forEach((h, hi) => {

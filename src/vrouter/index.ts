@@ -5,6 +5,6 @@ export { VrouterFabric, type FabricDelivery, type FabricEvent } from './fabric.j
 export { Vrouter, type VrOutput, type VrResult } from './forward.js';
 export { VrouterStats, type FlowEntry, type VifCounters } from './stats.js';
 export { VROUTER_MAC, VrouterTables } from './tables.js';
-export { loadVrouterTopology, vrouterHostsOf, VROUTER_HOST_KIND } from './topology.js';
+export { loadVrouterHosts, vrouterHostsOf, VROUTER_HOST_KIND } from './topology.js';
 export { COOKIE_SLOW_PATH, RECIRC_FABRIC, VrouterSlowPath, type PacketOut } from './slow-path.js';
 export { VrouterDatapathFabric } from './datapath-fabric.js';

@@ -6,7 +6,7 @@
  * models. Errors name the offending path (`hosts[2].routes[0].nh: ...`).
  */
 import { TopologyError } from '../model/topology-error.js';
-import { parse as parseYaml } from 'yaml';
+import { loadTopology } from '../model/load-topology.js';
 
 import { parseVrouterHost, type VrouterHostConfig } from './config.js';
 import { buildFromController } from './controller.js';
@@ -34,13 +34,11 @@ export function vrouterHostsOf(doc: unknown): VrouterHostConfig[] {
   return out;
 }
 
-/** Parses topology YAML text into the vRouter hosts it describes. */
-export function loadVrouterTopology(yamlText: string): VrouterHostConfig[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(yamlText);
-  } catch (err) {
-    throw new TopologyError('ERR_TOPOLOGY_INVALID', '', `invalid YAML: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return vrouterHostsOf(doc);
+/**
+ * The vRouter hosts of a topology file, read and validated by the common
+ * loader (src/model: errors name the file and the field), with the
+ * controller section's compute nodes derived.
+ */
+export function loadVrouterHosts(file: string): VrouterHostConfig[] {
+  return vrouterHostsOf(loadTopology(file));
 }

@@ -4,14 +4,15 @@
  * vRouter-style views after traffic. Expected values are derived by hand
  * from the example topology (examples/vrouter/two-computes.yaml).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { buildFrame } from '../../src/packet/frame-builder.js';
 import { parseIp } from '../../src/tunnel/addr.js';
-import { loadVrouterTopology, parseVrouterHost, VrouterFabric, VrouterTables, type VrouterHostInput } from '../../src/vrouter/index.js';
+import { loadVrouterHosts, parseVrouterHost, VrouterFabric, VrouterTables, type VrouterHostInput } from '../../src/vrouter/index.js';
 import { dropstats, flowList, mplsDump, nhList, rtDump, vifList, vxlanDump } from '../../src/vrouter/views.js';
 import { repoRoot } from '../tunnel/helpers.js';
 
@@ -77,13 +78,15 @@ describe('agent-view configuration', () => {
   });
 
   it('names the bad field of the controller section', () => {
-    const doc = readFileSync(join(repoRoot, 'examples', 'vrouter', 'two-computes.yaml'), 'utf8').replace('compute: compute2, ip: 10.1.1.4', 'compute: compute9, ip: 10.1.1.4');
-    expect(() => loadVrouterTopology(doc)).toThrow('vrouterController.vms[1].compute: unknown compute "compute9"');
+    const text = readFileSync(join(repoRoot, 'examples', 'vrouter', 'two-computes.yaml'), 'utf8').replace('compute: compute2, ip: 10.1.1.4', 'compute: compute9, ip: 10.1.1.4');
+    const file = join(mkdtempSync(join(tmpdir(), 'vs-vrouter-')), 'bad.yaml');
+    writeFileSync(file, text);
+    expect(() => loadVrouterHosts(file)).toThrow('vrouterController.vms[1].compute: unknown compute "compute9"');
   });
 });
 
 describe('views of the example topology', () => {
-  const fabric = new VrouterFabric(loadVrouterTopology(readFileSync(join(repoRoot, 'examples', 'vrouter', 'two-computes.yaml'), 'utf8')));
+  const fabric = new VrouterFabric(loadVrouterHosts(join(repoRoot, 'examples', 'vrouter', 'two-computes.yaml')));
   const c1 = fabric.host('compute1');
   const c2 = fabric.host('compute2');
   // red1 -> blue2, routed (10.1.1.3 -> 10.2.2.4 through the vRouter MAC), then the answer.
