@@ -17,28 +17,17 @@
 #include "icmp_error.h"
 #include "ipv4_frag.h"
 #include "mtu_check.h"
+#include "fuzz_support.h"
 #include "parse.h"
 #include "reassembly.h"
 #include "rx_csum_check.h"
 #include "virtio_net_hdr.h"
 
 using namespace vs;
+using vsfuzz::require;
+using Owned = vsfuzz::OwnedBatch;
 
 namespace {
-void require(bool ok) {
-  if (!ok) __builtin_trap();
-}
-struct Owned {
-  std::vector<uint8_t> buf;
-  Batch b;
-  Owned(uint32_t cap, uint32_t data) {
-    BatchLayout l;
-    require(batch_layout(cap, data, &l) == Status::OK);
-    buf.resize(l.total_size);
-    require(batch_init(buf.data(), buf.size(), cap, data, 64, 0) == Status::OK);
-    require(Batch::open(buf.data(), buf.size(), &b) == Status::OK);
-  }
-};
 void check_all(const Batch& b) {
   for (uint32_t i = 0; i < b.count(); i++) require(b.packet_valid(i));
 }

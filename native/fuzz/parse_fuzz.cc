@@ -13,16 +13,15 @@
 
 #include "batch.h"
 #include "drop_reason.h"
+#include "fuzz_support.h"
 #include "parse.h"
 
 using namespace vs;
+using vsfuzz::require;
 
 namespace {
 constexpr uint32_t kLinks[8] = {LINK_ETHERNET, LINK_ETHERNET, LINK_PPP, LINK_RAW,
                                 LINK_LINUX_SLL, LINK_IPV4, LINK_IPV6, LINK_LINUX_SLL2};
-void require(bool ok) {
-  if (!ok) __builtin_trap();
-}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -16,26 +16,15 @@
 
 #include "batch.h"
 #include "bytes.h"
+#include "fuzz_support.h"
 #include "parse.h"
 #include "reassembly.h"
 
 using namespace vs;
+using vsfuzz::require;
+using Owned = vsfuzz::OwnedBatch;
 
 namespace {
-void require(bool ok) {
-  if (!ok) __builtin_trap();
-}
-struct Owned {
-  std::vector<uint8_t> buf;
-  Batch b;
-  Owned(uint32_t cap, uint32_t data) {
-    BatchLayout l;
-    require(batch_layout(cap, data, &l) == Status::OK);
-    buf.resize(l.total_size);
-    require(batch_init(buf.data(), buf.size(), cap, data, 64, 0) == Status::OK);
-    require(Batch::open(buf.data(), buf.size(), &b) == Status::OK);
-  }
-};
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
