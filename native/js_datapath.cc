@@ -13,21 +13,6 @@
 namespace vs::js {
 namespace {
 
-ByteView bytes_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  Napi::Value v = info[index];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw_type(info.Env(), std::string("a Uint8Array for ") + name, v);
-  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-  return ByteView(a.Data(), a.ByteLength());
-}
-
-Napi::Uint32Array u32array_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  Napi::Value v = info[index];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-    throw_type(info.Env(), std::string("a Uint32Array for ") + name, v);
-  return v.As<Napi::Uint32Array>();
-}
-
 Napi::Uint32Array to_js(Napi::Env env, const std::vector<uint32_t>& v) {
   Napi::Uint32Array a = Napi::Uint32Array::New(env, v.size());
   if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * 4);

@@ -31,17 +31,6 @@
 namespace vs::js {
 namespace {
 
-uint32_t index_arg(const Napi::CallbackInfo& info, size_t pos, const Batch& b) {
-  uint32_t i = u32_arg(info, pos, "index");
-  if (i >= b.count()) {
-    Napi::RangeError err = Napi::RangeError::New(
-        info.Env(), "expected a packet index below " + std::to_string(b.count()) + ", received " + std::to_string(i));
-    err.Set("code", Napi::String::New(info.Env(), "ERR_OUT_OF_RANGE"));
-    throw err;
-  }
-  return i;
-}
-
 double num_opt(Napi::Object o, const char* name, double dflt) {
   if (!o.Has(name)) return dflt;
   Napi::Value v = o.Get(name);
@@ -92,7 +81,7 @@ IcmpErrorOptions icmp_opts(const Napi::CallbackInfo& info, size_t pos) {
 
 Napi::Value apply_vnet_hdr(const Napi::CallbackInfo& info) {
   Batch b = batch_arg(info, 0, "batch");
-  uint32_t i = index_arg(info, 1, b);
+  uint32_t i = packet_index_arg(info, 1, b);
   if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().ByteLength() < kVirtioNetHdrSize)
     throw_type(info.Env(), "a Uint8Array of 10 bytes for hdr", info.Length() > 2 ? info[2] : info.Env().Undefined());
   Napi::Uint8Array a = info[2].As<Napi::Uint8Array>();
@@ -128,7 +117,7 @@ Napi::Value gso_batch_js(const Napi::CallbackInfo& info) {
 
 Napi::Value gso_packet_js(const Napi::CallbackInfo& info) {
   Batch in = batch_arg(info, 0, "input");
-  uint32_t i = index_arg(info, 1, in);
+  uint32_t i = packet_index_arg(info, 1, in);
   Batch out = batch_arg(info, 2, "output");
   GsoOptions g = gso_opts(info, 3);
   GsoResult res;
@@ -142,7 +131,7 @@ Napi::Value gso_packet_js(const Napi::CallbackInfo& info) {
 
 Napi::Value mtu_check_js(const Napi::CallbackInfo& info) {
   Batch b = batch_arg(info, 0, "batch");
-  uint32_t i = index_arg(info, 1, b);
+  uint32_t i = packet_index_arg(info, 1, b);
   uint32_t len = 0;
   MtuVerdict v = mtu_check(b, i, u32_arg(info, 2, "ipMtu"), u32_arg(info, 3, "frameLimit"), &len);
   Napi::Object r = Napi::Object::New(info.Env());
@@ -153,7 +142,7 @@ Napi::Value mtu_check_js(const Napi::CallbackInfo& info) {
 
 Napi::Value ipv4_fragment_js(const Napi::CallbackInfo& info) {
   Batch in = batch_arg(info, 0, "input");
-  uint32_t i = index_arg(info, 1, in);
+  uint32_t i = packet_index_arg(info, 1, in);
   uint32_t mtu = u32_arg(info, 2, "mtu");
   Batch out = batch_arg(info, 3, "output");
   FragResult res;
@@ -167,13 +156,13 @@ Napi::Value ipv4_fragment_js(const Napi::CallbackInfo& info) {
 
 Napi::Value icmp_allowed_js(const Napi::CallbackInfo& info) {
   Batch b = batch_arg(info, 0, "batch");
-  uint32_t i = index_arg(info, 1, b);
+  uint32_t i = packet_index_arg(info, 1, b);
   return Napi::Boolean::New(info.Env(), icmp_error_allowed(b, i));
 }
 
 Napi::Value icmp_frag_needed_js(const Napi::CallbackInfo& info) {
   Batch in = batch_arg(info, 0, "input");
-  uint32_t i = index_arg(info, 1, in);
+  uint32_t i = packet_index_arg(info, 1, in);
   uint32_t mtu = u32_arg(info, 2, "mtu");
   IcmpErrorOptions o = icmp_opts(info, 3);
   Batch out = batch_arg(info, 4, "output");
@@ -184,7 +173,7 @@ Napi::Value icmp_frag_needed_js(const Napi::CallbackInfo& info) {
 
 Napi::Value icmpv6_ptb_js(const Napi::CallbackInfo& info) {
   Batch in = batch_arg(info, 0, "input");
-  uint32_t i = index_arg(info, 1, in);
+  uint32_t i = packet_index_arg(info, 1, in);
   uint32_t mtu = u32_arg(info, 2, "mtu");
   IcmpErrorOptions o = icmp_opts(info, 3);
   Batch out = batch_arg(info, 4, "output");
@@ -216,7 +205,7 @@ class JsReassembler : public Napi::ObjectWrap<JsReassembler> {
  private:
   Napi::Value feed(const Napi::CallbackInfo& info) {
     Batch in = batch_arg(info, 0, "input");
-    uint32_t i = index_arg(info, 1, in);
+    uint32_t i = packet_index_arg(info, 1, in);
     if (info.Length() < 3 || !info[2].IsNumber()) throw_type(info.Env(), "a number of nanoseconds for nowNs", info[2]);
     uint64_t now = uint64_t(info[2].As<Napi::Number>().DoubleValue());
     Batch out = batch_arg(info, 3, "output");

@@ -15,12 +15,6 @@
 namespace vs::js {
 namespace {
 
-[[noreturn]] void throw_range(Napi::Env env, const std::string& msg) {
-  Napi::RangeError err = Napi::RangeError::New(env, msg);
-  err.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
-  throw err;
-}
-
 // Reads options[name] (an array of 1..kMaxTunnelPorts ports) when present.
 void ports_option(Napi::Env env, Napi::Object opts, const char* name, uint16_t* ports, uint8_t* count) {
   if (!opts.Has(name)) return;

@@ -18,20 +18,6 @@ namespace {
 
 static_assert(sizeof(TunnelState) == 2, "states are a Uint16Array");
 
-ByteView bytes_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  Napi::Value v = info[index];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw_type(info.Env(), std::string("a Uint8Array for ") + name, v);
-  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-  return ByteView(a.Data(), a.ByteLength());
-}
-
-void throw_range(Napi::Env env, const std::string& msg) {
-  Napi::RangeError err = Napi::RangeError::New(env, msg);
-  err.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
-  throw err;
-}
-
 // Loads n templates into `out` (stack storage for the common small case).
 void load_templates(const Napi::CallbackInfo& info, ByteView all, std::vector<TunnelTemplate>* out) {
   if (all.size() == 0 || all.size() % sizeof(TunnelTemplate) != 0)

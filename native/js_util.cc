@@ -29,6 +29,34 @@ void throw_type(Napi::Env env, const std::string& what, const Napi::Value& got) 
   throw err;
 }
 
+void throw_range(Napi::Env env, const std::string& message) {
+  Napi::RangeError err = Napi::RangeError::New(env, message);
+  err.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
+  throw err;
+}
+
+ByteView bytes_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = info[index];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw_type(info.Env(), std::string("a Uint8Array for ") + name, v);
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  return ByteView(a.Data(), a.ByteLength());
+}
+
+Napi::Uint32Array u32array_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = info[index];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw_type(info.Env(), std::string("a Uint32Array for ") + name, v);
+  return v.As<Napi::Uint32Array>();
+}
+
+uint32_t packet_index_arg(const Napi::CallbackInfo& info, size_t index, const Batch& batch) {
+  uint32_t i = u32_arg(info, index, "index");
+  if (i >= batch.count())
+    throw_range(info.Env(), "expected a packet index below " + std::to_string(batch.count()) + ", received " + std::to_string(i));
+  return i;
+}
+
 Batch batch_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Value v = info[index];
   if (!v.IsArrayBuffer()) throw_type(info.Env(), std::string("an ArrayBuffer for ") + name, v);
@@ -43,12 +71,8 @@ uint32_t u32_arg(const Napi::CallbackInfo& info, size_t index, const char* name)
   Napi::Value v = info[index];
   if (!v.IsNumber()) throw_type(info.Env(), std::string("a number for ") + name, v);
   double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
-    Napi::RangeError err = Napi::RangeError::New(
-        info.Env(), std::string("expected an integer in [0, 2^32) for ") + name + ", received " + std::to_string(d));
-    err.Set("code", Napi::String::New(info.Env(), "ERR_OUT_OF_RANGE"));
-    throw err;
-  }
+  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d)))
+    throw_range(info.Env(), std::string("expected an integer in [0, 2^32) for ") + name + ", received " + std::to_string(d));
   return static_cast<uint32_t>(d);
 }
 

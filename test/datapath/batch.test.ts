@@ -54,3 +54,14 @@ describe('PacketBatch', () => {
     expect(() => PacketBatch.wrap(new ArrayBuffer(1024))).toThrow(expect.objectContaining({ code: 'ERR_VS_BAD_BATCH' }));
   });
 });
+
+describe('native argument errors', () => {
+  it('carry stable codes and say what was expected', () => {
+    const addon = native();
+    expect(() => addon.batchLayout(-1, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/for capacity/) }));
+    expect(() => addon.initBatch(new Uint8Array(8) as unknown as ArrayBuffer, 1, 0, 0, 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: 'expected an ArrayBuffer for buffer, received TypedArray' }),
+    );
+    expect(() => addon.initBatch(new ArrayBuffer(8), 1, 0, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_VS_BAD_ARGUMENT' }));
+  });
+});
