@@ -30,12 +30,13 @@ import { OvsSlowPath } from '../ovs/ovs-slow-path.js';
 import { createParser, type Parser } from '../packet/parse.js';
 import { LinkType } from '../pcap/index.js';
 import { FallbackSlowPath } from './fallback-slow-path.js';
+import { Fabric, type FabricAttachment } from './fabric.js';
 import { InputMerge } from './merge-inputs.js';
+import { PortEdges } from './port-edges.js';
 import { PortOutputs } from './port-outputs.js';
 import { ReplayError } from './replay-error.js';
 import type { ReplayInput } from './replay-input.js';
 import type { DropCount, PacketOrigin, PortCounters, ReplayReport, TunnelUse } from './replay-report.js';
-import { Underlay } from './underlay.js';
 
 export interface ReplayOptions {
   topology: string;
@@ -123,7 +124,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     const slow = new FallbackSlowPath(new OvsSlowPath(host), opts.modelOnly === true);
     ctxs.set(name, { host, slow, engine: DatapathEngine.create({ slowPath: slow, pmds, cache, ...(opts.inProcess ? { inProcess: true } : {}) }) });
   }
-  const underlay = new Underlay(models);
+  const fabric = new Fabric(fabricAttachments(models));
+  const edges = new PortEdges();
   const outputs = new PortOutputs(opts.outDir);
   const parser: Parser = createParser();
 
@@ -150,30 +152,36 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const fallbackReasons = new Map<string, number>();
   const queue: Pending[] = [];
 
-  const emit = async (src: Pending, dpPort: number, frame: Uint8Array): Promise<void> => {
+  const emit = async (src: Pending, dpPort: number, sent: Uint8Array): Promise<void> => {
     const ctx = ctxs.get(src.host) as HostCtx;
     const port = ctx.host.portByDp(dpPort)?.name ?? `dp${dpPort}`;
-    portOf(src.host, port).tx++;
-    await outputs.write(src.host, port, frame, src.tsSec, src.tsNsec);
-    if (!underlay.isUnderlayPort(src.host, port)) return;
-    const to = underlay.route(src.host, frame);
-    if (!to) return;
-    if (src.hops + 1 > MAX_HOPS) {
-      countDrop('underlay_loop', src);
-      return;
+    const edge = edges.egress(src.host, port, sent);
+    for (const reason of edge.drops) countDrop(reason, src);
+    for (const frame of edge.frames) {
+      portOf(src.host, port).tx++;
+      await outputs.write(src.host, port, frame, src.tsSec, src.tsNsec);
+      if (!fabric.isFabricPort(src.host, port)) continue;
+      const carried = fabric.carry(src.host, port, frame);
+      for (const reason of carried.drops) countDrop(reason, src);
+      for (const to of carried.deliveries) {
+        if (src.hops + 1 > MAX_HOPS) {
+          countDrop('underlay_loop', src);
+          continue;
+        }
+        noteTunnel(src.host, to.host, to.frame);
+        const target = ctxs.get(to.host) as HostCtx;
+        queue.push({
+          host: to.host,
+          port: to.port,
+          dpPort: target.host.port(to.port)?.dpPort ?? -1,
+          frame: to.frame,
+          tsSec: src.tsSec,
+          tsNsec: src.tsNsec,
+          origin: { file: src.origin.file, index: src.origin.index, viaUnderlay: true },
+          hops: src.hops + 1,
+        });
+      }
     }
-    noteTunnel(src.host, to.host, frame);
-    const target = ctxs.get(to.host) as HostCtx;
-    queue.push({
-      host: to.host,
-      port: to.port,
-      dpPort: target.host.port(to.port)?.dpPort ?? -1,
-      frame,
-      tsSec: src.tsSec,
-      tsNsec: src.tsNsec,
-      origin: { file: src.origin.file, index: src.origin.index, viaUnderlay: true },
-      hops: src.hops + 1,
-    });
   };
 
   const noteTunnel = (from: string, to: string, frame: Uint8Array): void => {
@@ -261,7 +269,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       const rec = m.record;
       counts.captured++;
       inputCounts[m.input]++;
-      const p: Pending = {
+      const captured: Pending = {
         host: inp.host,
         port: inp.port,
         dpPort: inp.dpPort,
@@ -271,8 +279,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         origin: { file: inp.file, index: rec.index },
         hops: 0,
       };
-      if (run.length > 0 && (run[0].host !== p.host || run.length >= batchSize)) await flush();
-      run.push(p);
+      const edge = edges.ingress(inp.host, inp.port, captured.frame);
+      for (const reason of edge.drops) countDrop(reason, captured);
+      for (const frame of edge.frames) {
+        if (run.length > 0 && (run[0].host !== captured.host || run.length >= batchSize)) await flush();
+        run.push({ ...captured, frame });
+      }
     }
     await flush();
     completed = true;
@@ -300,13 +312,25 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     wallMs: Date.now() - started,
     packets: counts,
     fallbackReasons: [...fallbackReasons].map(([reason, packets]) => ({ reason, packets })),
-    underlay: { carried: counts.underlay, unrouted: underlay.unrouted },
+    underlay: { carried: counts.underlay, unrouted: fabric.counters.unrouted },
     ports: [...ports.values()].sort((a, b) => a.host.localeCompare(b.host) || a.port.localeCompare(b.port)),
     drops: [...drops.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
     tunnels: [...tunnels.values()],
     outputs: files,
     engines,
   };
+}
+
+/** Each OVS host's underlay NICs (the `system` ports of its underlay bridge); the first receives. */
+function fabricAttachments(models: ReadonlyMap<string, OvsHost>): FabricAttachment[] {
+  const out: FabricAttachment[] = [];
+  for (const [name, h] of models) {
+    const u = h.underlay;
+    const br = u ? h.bridges.get(u.bridge) : undefined;
+    if (!u || !br) continue;
+    for (const p of br.ports) if (p.cfg.type === 'system') out.push({ host: name, port: p.name, ip: u.ip });
+  }
+  return out;
 }
 
 /** VNI of an untagged Ethernet/IPv4/UDP(4789)/VXLAN frame, else undefined. */

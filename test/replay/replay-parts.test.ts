@@ -11,7 +11,7 @@ import { buildFrame } from '../../src/packet/frame-builder.js';
 import { PcapWriter } from '../../src/pcap/pcap-writer.js';
 import { InputMerge } from '../../src/replay/merge-inputs.js';
 import { parseReplayInput } from '../../src/replay/replay-input.js';
-import { ipv4Destination } from '../../src/replay/underlay.js';
+import { ipv4Destination } from '../../src/replay/fabric.js';
 
 describe('parseReplayInput', () => {
   it('splits HOST:PORT=FILE at the first = (file names may hold = and :)', () => {
