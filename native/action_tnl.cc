@@ -31,7 +31,7 @@ uint16_t TunnelPushState::push(Batch& batch, uint32_t w, ByteView arg) {
   }
   std::vector<TunnelState>& buckets = states_[port];
   if (buckets.empty()) buckets.assign(kTunnelIdBuckets, TunnelState{0});
-  return uint16_t(tunnel_encap_packet(batch, w, last_, buckets[hash % kTunnelIdBuckets]));
+  return uint16_t(tunnel_encap_packet(batch, w, last_, buckets[hash % kTunnelIdBuckets], &global_ip_id_));
 }
 
 }  // namespace vs

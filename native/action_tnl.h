@@ -38,6 +38,7 @@ class TunnelPushState {
   bool have_last_ = false;
   TunnelTemplate last_{};
   std::unordered_map<uint32_t, std::vector<TunnelState>> states_;
+  uint16_t global_ip_id_ = 0;  // IpIdPolicy::GLOBAL: one counter for every tunnel of this executor (datapath)
 };
 
 }  // namespace vs

@@ -4,7 +4,8 @@
 //   tunnelTemplateCheck(template) / tunnelReceiverCheck(receiver): validate
 //   tunnelRoofline(batch, header)                 -> benchmark roofline
 // Templates are concatenated 128-byte TunnelTemplate records, states one
-// Uint16Array entry (the IPv4 ID counter) per template, select null or a
+// Uint16Array entry (the IPv4 ID counter) per template, plus optionally one
+// more: the counter shared by `global` outer-ID templates; select null or a
 // Uint16Array with a template index per packet, meta null or a Uint8Array of
 // 64 bytes (TunnelMeta) per packet.
 #include <vector>
@@ -61,7 +62,8 @@ Napi::Value tunnel_encap_js(const Napi::CallbackInfo& info) {
     if (s.ElementLength() < batch.count()) throw_range(env, "expected select to have an entry per packet");
     select = s.Data();
   }
-  uint32_t done = tunnel_encap_batch(batch, templates, reinterpret_cast<TunnelState*>(states.Data()), n, select);
+  uint16_t* global_id = states.ElementLength() > n ? states.Data() + n : nullptr;
+  uint32_t done = tunnel_encap_batch(batch, templates, reinterpret_cast<TunnelState*>(states.Data()), n, select, global_id);
   return Napi::Number::New(env, done);
 }
 

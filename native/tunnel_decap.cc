@@ -1,5 +1,5 @@
-// Decap dispatcher: outer Ethernet / IP / UDP checks, then the VXLAN, MPLSoUDP
-// or MPLSoGRE step, then the strip and the metadata.
+// Decap dispatcher: outer Ethernet / IP / UDP checks, then the VXLAN, MPLSoUDP,
+// MPLSoGRE or Ethernet-over-GRE step, then the strip and the metadata.
 #include "tunnel_decap.h"
 
 #include <cstring>
@@ -136,8 +136,12 @@ DropReason classify(ByteView p, size_t frame_len, uint32_t pkt_flags, const Tunn
     }
     return DropReason::NOT_A_TUNNEL;
   }
-  if (o->proto == 47 && (rx.flags & kRxMplsogre)) {
+  if (o->proto == 47 && (rx.flags & (kRxMplsogre | kRxGre))) {
     ByteView v = p.slice(0, wire_short ? p.size() : o->end);
+    // the protocol type picks the step; a receiver without that kind drops it as unsupported
+    uint16_t proto = 0;
+    bool teb = v.be16(o->l4 + 2, proto) && proto == 0x6558;
+    if ((rx.flags & kRxGre) && (teb || !(rx.flags & kRxMplsogre))) return gre_eth_decap_step(v, o->l4, wire_short, rx, meta, res);
     return mplsogre_decap_step(v, o->l4, wire_short, rx, meta, res);
   }
   return DropReason::NOT_A_TUNNEL;
@@ -173,7 +177,10 @@ DropReason tunnel_decap_packet(Batch& batch, uint32_t i, const TunnelReceiver& r
     removed -= 14;
   }
 
-  uint32_t tun_id = meta.type == uint8_t(TunnelType::VXLAN) ? meta.vni : meta.label;
+  // tun_id: the VNI, the GRE key of Ethernet over GRE (0 without one), or the bottom label
+  uint32_t tun_id = meta.type == uint8_t(TunnelType::VXLAN) ? meta.vni
+                    : meta.type == uint8_t(TunnelType::GRE) ? meta.gre_key
+                                                            : meta.label;
   batch.u32(COL_TUN_ID)[i] = tun_id;
   FlowKey* key = batch.key(i);
   key->tun_id = tun_id;

@@ -1,4 +1,4 @@
-// Tunnel decapsulation (VXLAN, MPLSoUDP, MPLSoGRE) of packets in a batch:
+// Tunnel decapsulation (VXLAN, MPLSoUDP, MPLSoGRE, Ethernet over GRE) of packets in a batch:
 // validate the outer headers against a TunnelReceiver, strip them in place
 // (Batch::pull_head, Ethernet padding after the outer IP packet trimmed) and
 // leave the inner Ethernet frame plus TunnelMeta.
@@ -9,7 +9,8 @@
 // accepted over IPv4, over IPv6 only with kRxZeroCsumIpv6; with FLAG_DATA_VALID
 // it is not checked), VXLAN without the I flag or with an unknown VNI (other
 // reserved bits are ignored, RFC 7348), GRE version not 0, GRE flags outside
-// the accepted set, GRE protocol not 0x8847, wrong GRE checksum, MPLS stack cut
+// the accepted set, GRE protocol not 0x8847 (MPLSoGRE) or 0x6558 (Ethernet over
+// GRE, kRxGre), wrong GRE checksum, MPLS stack cut
 // short or deeper than kTunnelDecapMaxLabels, bottom label unknown, payload
 // not matching the label entry (IP version nibble, control word), inner VLAN
 // tag when kRxDiscardInnerVlan.
@@ -18,7 +19,7 @@
 // stack label (labels above it are transport labels, recorded in TunnelMeta),
 // never from guessing. An IP payload gets the entry's Ethernet header.
 //
-// After decap: TunnelMeta filled; COL_TUN_ID = VNI or bottom label; FlowKey
+// After decap: TunnelMeta filled; COL_TUN_ID = VNI, GRE key (Ethernet over GRE) or bottom label; FlowKey
 // tun_id / tun_src / tun_dst / tun_flags set (the parser must keep them);
 // L2 = 0 and every other layer column kAbsent, FLAG_PARSED and the outer-
 // header flags cleared: re-parse the inner frame. A NEEDS_CSUM offset inside
@@ -26,7 +27,7 @@
 //
 // Does not: reassemble outer fragments (do it first), follow IPv6 extension
 // headers in the outer packet, check that the outer destination is local, or
-// decap GRE payloads other than MPLS.
+// decap GRE payloads other than MPLS and Ethernet.
 #pragma once
 #include <cstdint>
 

@@ -25,6 +25,15 @@ struct DecapResult {
 // VXLAN header at `off` (right after UDP), payload to the end of `pkt`.
 DropReason vxlan_decap_step(ByteView pkt, size_t off, bool wire_short, const TunnelReceiver& rx,
                             TunnelMeta* meta, DecapResult* res);
+// The GRE header at `off` (RFC 2784/2890): version 0, flag bits within
+// rx.gre_accept, protocol type `proto`, checksum verified when present, key
+// recorded in `meta`. Sets *len to the header length (4 + checksum, key,
+// sequence words).
+DropReason gre_header_check(ByteView pkt, size_t off, bool wire_short, const TunnelReceiver& rx, TunnelMeta* meta,
+                            uint16_t proto, size_t* len);
+// GRE header at `off` with protocol 0x6558: the inner Ethernet frame follows (OVS gre port).
+DropReason gre_eth_decap_step(ByteView pkt, size_t off, bool wire_short, const TunnelReceiver& rx, TunnelMeta* meta,
+                              DecapResult* res);
 // GRE header at `off`; continues into the MPLS label stack.
 DropReason mplsogre_decap_step(ByteView pkt, size_t off, bool wire_short, const TunnelReceiver& rx,
                                TunnelMeta* meta, DecapResult* res);

@@ -4,6 +4,7 @@
 
 #include "csum.h"
 #include "tunnel_inner.h"
+#include "tunnel_ovs_hash.h"
 #include "udp_src_port.h"
 
 namespace vs {
@@ -26,7 +27,7 @@ struct Ctx {
   uint32_t data_size;
   uint32_t *off, *len, *wire, *slot_start, *slot_end, *hash, *flags;
   uint16_t *l2, *l2_5, *l3, *l4, *tnl, *il2, *il3, *il4, *csum_start;
-  bool v6, l2_payload, compute_udp, fold, gre, vlan;
+  bool v6, l2_payload, compute_udp, fold, ovs_hash, gre, vlan;
 
   Ctx(Batch& b, const TunnelTemplate& tpl)
       : batch(b), t(tpl), data(b.data_area()), data_size(b.header().data_size),
@@ -37,9 +38,10 @@ struct Ctx {
         csum_start(b.u16(COL_CSUM_START)) {
     v6 = (t.flags & kTplIpv6) != 0;
     l2_payload = (t.flags & kTplL2Payload) != 0;
-    gre = TunnelType(t.type) == TunnelType::MPLSOGRE;
+    gre = TunnelType(t.type) == TunnelType::MPLSOGRE || TunnelType(t.type) == TunnelType::GRE;
     compute_udp = t.udp_csum == uint8_t(UdpCsumPolicy::COMPUTE) && !gre;
     fold = (t.flags & kTplSportFold) != 0;
+    ovs_hash = (t.flags & kTplSportOvsHash) != 0;
     vlan = t.l3_off == 18;
   }
 };
@@ -47,7 +49,8 @@ struct Ctx {
 // Accumulates an RFC 1624 change of one 16-bit word: ~m + m'.
 inline uint32_t word_change(uint16_t old_word, uint16_t new_word) { return uint32_t(uint16_t(~old_word)) + new_word; }
 
-void patch_ipv4(uint8_t* ip, const TunnelTemplate& t, TunnelState& state, const InnerInfo& in, uint32_t total_len) {
+void patch_ipv4(uint8_t* ip, const TunnelTemplate& t, TunnelState& state, uint16_t* global_id, const InnerInfo& in,
+                uint32_t total_len) {
   // Fields written per packet, then the template's checksum updated once
   // (RFC 1624 eq. 3 over every changed word: HC' = ~(~HC + sum(~m + m'))).
   uint32_t acc = uint16_t(~load_be16(ip + 10));
@@ -64,6 +67,12 @@ void patch_ipv4(uint8_t* ip, const TunnelTemplate& t, TunnelState& state, const 
     case IpIdPolicy::COUNTER:
       id = state.ip_id++;
       break;
+    case IpIdPolicy::GLOBAL: {
+      uint16_t& g = global_id ? *global_id : state.ip_id;
+      do g = uint16_t(g + 1); while (g == 0);
+      id = g;
+      break;
+    }
   }
   bool df = false;
   switch (DfPolicy(t.df_policy)) {
@@ -87,7 +96,7 @@ void patch_ipv4(uint8_t* ip, const TunnelTemplate& t, TunnelState& state, const 
   store_be16(ip + 10, uint16_t(~csum_fold(acc)));
 }
 
-DropReason encap_one(const Ctx& c, uint32_t i, TunnelState& state) {
+DropReason encap_one(const Ctx& c, uint32_t i, TunnelState& state, uint16_t* global_id) {
   const TunnelTemplate& t = c.t;
   uint64_t start = c.slot_start[i], o = c.off[i], n = c.len[i];
   if (!(start <= o && o + n <= c.slot_end[i] && c.slot_end[i] <= c.data_size)) return DropReason::TRUNCATED_CAPTURE;
@@ -96,6 +105,9 @@ DropReason encap_one(const Ctx& c, uint32_t i, TunnelState& state) {
   if (!tunnel_inspect_inner(frame, &in)) return n < 14 ? DropReason::TRUNCATED_ETHERNET : DropReason::TRUNCATED_VLAN;
   if (!c.l2_payload && in.ip_version == 0) return DropReason::TUNNEL_PAYLOAD_NOT_IP;
   if (c.hash[i] == 0) c.hash[i] = tunnel_flow_hash(frame, in);
+  // OVS mode: the 5-tuple hash of the frame as it is before the push (an L3
+  // payload's Ethernet header is overwritten below); COL_HASH is left alone
+  uint32_t sport_hash = c.ovs_hash && !c.gre ? ovs_hash_5tuple(frame) : c.hash[i];
 
   uint32_t strip = c.l2_payload ? 0 : in.l3;  // the inner Ethernet header and tags of an L3 payload
   uint32_t wire = c.wire[i];
@@ -120,7 +132,7 @@ DropReason encap_one(const Ctx& c, uint32_t i, TunnelState& state) {
     store_be16(ip + 4, uint16_t(ip_len - 40));
     if (TtlPolicy(t.ttl_policy) == TtlPolicy::INHERIT && in.ip_version != 0) ip[7] = inner_ttl;
   } else {
-    patch_ipv4(ip, t, state, in, ip_len);
+    patch_ipv4(ip, t, state, global_id, in, ip_len);
   }
 
   if (t.mpls_off != kAbsent && TtlPolicy(t.mpls_ttl_policy) == TtlPolicy::INHERIT && in.ip_version != 0)
@@ -129,7 +141,7 @@ DropReason encap_one(const Ctx& c, uint32_t i, TunnelState& state) {
   if (!c.gre) {
     uint8_t* udp = p + t.l4_off;
     uint32_t udp_len = ip_len - (t.l4_off - t.l3_off);
-    store_be16(udp, udp_src_port(c.hash[i], t.sport_min, t.sport_max, c.fold));
+    store_be16(udp, udp_src_port(sport_hash, t.sport_min, t.sport_max, c.fold));
     store_be16(udp + 4, uint16_t(udp_len));
     if (c.compute_udp) {
       uint32_t sum = c.v6 ? pseudo_sum_v6(ip + 8, ip + 24, 17, udp_len) : pseudo_sum_v4(ip + 12, ip + 16, 17, udp_len);
@@ -160,13 +172,14 @@ DropReason encap_one(const Ctx& c, uint32_t i, TunnelState& state) {
 
 }  // namespace
 
-DropReason tunnel_encap_packet(Batch& batch, uint32_t i, const TunnelTemplate& t, TunnelState& state) {
+DropReason tunnel_encap_packet(Batch& batch, uint32_t i, const TunnelTemplate& t, TunnelState& state,
+                               uint16_t* global_id) {
   if (i >= batch.count()) return DropReason::TRUNCATED_CAPTURE;
-  return encap_one(Ctx(batch, t), i, state);
+  return encap_one(Ctx(batch, t), i, state, global_id);
 }
 
 uint32_t tunnel_encap_batch(Batch& batch, const TunnelTemplate* templates, TunnelState* states,
-                            uint32_t n_templates, const uint16_t* select) {
+                            uint32_t n_templates, const uint16_t* select, uint16_t* global_id) {
   uint32_t done = 0;
   if (n_templates == 0) return 0;
   const uint16_t* drop = batch.u16(COL_DROP);
@@ -174,14 +187,14 @@ uint32_t tunnel_encap_batch(Batch& batch, const TunnelTemplate* templates, Tunne
     Ctx c(batch, templates[0]);
     for (uint32_t i = 0; i < batch.count(); i++) {
       if (drop[i]) continue;
-      DropReason r = encap_one(c, i, states[0]);
+      DropReason r = encap_one(c, i, states[0], global_id);
       if (r == DropReason::NONE) done++; else batch.mark_drop(i, uint16_t(r));
     }
     return done;
   }
   for (uint32_t i = 0; i < batch.count(); i++) {
     if (drop[i] || select[i] >= n_templates) continue;
-    DropReason r = encap_one(Ctx(batch, templates[select[i]]), i, states[select[i]]);
+    DropReason r = encap_one(Ctx(batch, templates[select[i]]), i, states[select[i]], global_id);
     if (r == DropReason::NONE) done++; else batch.mark_drop(i, uint16_t(r));
   }
   return done;

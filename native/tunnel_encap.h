@@ -1,4 +1,4 @@
-// Tunnel encapsulation (VXLAN, MPLSoUDP, MPLSoGRE) of packets in a batch:
+// Tunnel encapsulation (VXLAN, MPLSoUDP, MPLSoGRE, Ethernet over GRE) of packets in a batch:
 // the outer header is a TunnelTemplate built once per tunnel in the slow
 // path, copied into the packet's headroom (Batch::push_head, no payload copy)
 // and patched per packet.
@@ -7,7 +7,8 @@
 // DF (DfPolicy), TTL (TtlPolicy), header checksum (RFC 1624 updates of the
 // template's checksum); or IPv6 payload length and hop limit; UDP length,
 // source port (udp_src_port of COL_HASH; a missing hash is computed with
-// tunnel_flow_hash and written back to COL_HASH), UDP checksum (UdpCsumPolicy;
+// tunnel_flow_hash and written back to COL_HASH; with kTplSportOvsHash OVS's
+// 5-tuple hash of the frame instead, tunnel_ovs_hash.h), UDP checksum (UdpCsumPolicy;
 // a computed 0 is sent as 0xFFFF); MPLS label TTLs (TtlPolicy).
 // An L3 payload (MPLS to an inet nexthop) first loses its Ethernet header and
 // VLAN tags: the inner frame must hold IPv4 or IPv6.
@@ -39,15 +40,19 @@ namespace vs {
 // HEAD_SPACE_RESERVE_FAIL, TUNNEL_TOO_BIG, TUNNEL_PAYLOAD_NOT_IP,
 // TRUNCATED_ETHERNET / TRUNCATED_VLAN (inner frame cut short),
 // TRUNCATED_CAPTURE (a computed UDP checksum needs bytes the capture lacks).
-DropReason tunnel_encap_packet(Batch& batch, uint32_t i, const TunnelTemplate& t, TunnelState& state);
+// `global_id` is the counter of IpIdPolicy::GLOBAL templates (null: the
+// tunnel's own state.ip_id stands in).
+DropReason tunnel_encap_packet(Batch& batch, uint32_t i, const TunnelTemplate& t, TunnelState& state,
+                               uint16_t* global_id = nullptr);
 
 // Encapsulates the live packets of the batch: with `select` null every live
 // packet with templates[0]; else packet i with templates[select[i]], skipping
 // packets whose select value is >= n_templates (e.g. 0xFFFF). states has
-// n_templates entries. Drops are marked in COL_DROP. Returns the number of
-// packets encapsulated.
+// n_templates entries; `global_id` the counter shared by GLOBAL-ID templates
+// (null: each tunnel's own). Drops are marked in COL_DROP. Returns the number
+// of packets encapsulated.
 uint32_t tunnel_encap_batch(Batch& batch, const TunnelTemplate* templates, TunnelState* states,
-                            uint32_t n_templates, const uint16_t* select);
+                            uint32_t n_templates, const uint16_t* select, uint16_t* global_id = nullptr);
 
 // The roofline of encapsulation for benchmarks: copies `hdr_len` bytes into
 // every packet's headroom (push_head + memcpy) and nothing else. Returns the

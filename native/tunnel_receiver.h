@@ -31,7 +31,8 @@ constexpr uint32_t kRxAnyVni = 1u << 3;              // accept every VNI (no VNI
 constexpr uint32_t kRxZeroCsumIpv6 = 1u << 4;        // accept zero UDP checksums over IPv6 (RFC 6935)
 constexpr uint32_t kRxDiscardInnerVlan = 1u << 5;    // drop decapsulated frames with a VLAN tag
 constexpr uint32_t kRxAcceptPartialCsum = 1u << 6;   // accept an outer UDP checksum left to offload
-constexpr uint32_t kRxFlagsMask = (1u << 7) - 1;
+constexpr uint32_t kRxGre = 1u << 7;                 // terminate Ethernet over GRE (protocol 0x6558)
+constexpr uint32_t kRxFlagsMask = (1u << 8) - 1;
 constexpr uint32_t kReceiverHeaderSize = 32;
 constexpr uint32_t kLabelEntrySize = 20;
 

@@ -29,9 +29,9 @@ Status tunnel_template_load(ByteView bytes, TunnelTemplate* out) {
   TunnelTemplate t;
   std::memcpy(&t, bytes.data(), sizeof t);
   if (t.magic != kTunnelTemplateMagic) return Status::BAD_ARGUMENT;
-  if (t.ip_id_policy > uint8_t(IpIdPolicy::ZERO) || t.df_policy > uint8_t(DfPolicy::INHERIT) ||
+  if (t.ip_id_policy > uint8_t(IpIdPolicy::GLOBAL) || t.df_policy > uint8_t(DfPolicy::INHERIT) ||
       t.ttl_policy > uint8_t(TtlPolicy::INHERIT) || t.mpls_ttl_policy > uint8_t(TtlPolicy::INHERIT) ||
-      t.udp_csum > uint8_t(UdpCsumPolicy::COMPUTE) || (t.flags & ~(kTplIpv6 | kTplL2Payload | kTplSportFold)))
+      t.udp_csum > uint8_t(UdpCsumPolicy::COMPUTE) || (t.flags & ~(kTplIpv6 | kTplL2Payload | kTplSportFold | kTplSportOvsHash)))
     return Status::BAD_ARGUMENT;
   if (t.hdr_len > kTunnelMaxHeader || t.l3_off < 14 || t.l3_off > t.hdr_len) return Status::BAD_ARGUMENT;
   const uint8_t* b = t.bytes;
@@ -66,10 +66,20 @@ Status tunnel_template_load(ByteView bytes, TunnelTemplate* out) {
       if (t.mpls_off != t.l4_off + gre_len || !check_labels(t)) return Status::BAD_ARGUMENT;
       break;
     }
+    case TunnelType::GRE: {
+      // Ethernet over GRE: K bit only (no checksum or sequence written), protocol 0x6558, no labels.
+      if (l4_proto != 47 || t.tnl_off != t.l4_off || t.l4_off + 4u > t.hdr_len || t.n_labels != 0 ||
+          t.mpls_off != kAbsent || !(t.flags & kTplL2Payload))
+        return Status::BAD_ARGUMENT;
+      uint16_t gre_flags = load_be16(b + t.l4_off), proto = load_be16(b + t.l4_off + 2);
+      if ((gre_flags & ~0x2000) != 0 || proto != 0x6558) return Status::BAD_ARGUMENT;
+      if (t.hdr_len != t.l4_off + ((gre_flags & 0x2000) ? 8u : 4u)) return Status::BAD_ARGUMENT;
+      break;
+    }
     default:
       return Status::BAD_ARGUMENT;
   }
-  if (TunnelType(t.type) != TunnelType::VXLAN && !(t.flags & kTplL2Payload) && t.hdr_len != t.mpls_off + 4u * t.n_labels)
+  if (TunnelType(t.type) != TunnelType::VXLAN && TunnelType(t.type) != TunnelType::GRE && !(t.flags & kTplL2Payload) && t.hdr_len != t.mpls_off + 4u * t.n_labels)
     return Status::BAD_ARGUMENT;
   *out = t;
   return Status::OK;

@@ -23,6 +23,8 @@
 //
 //   GRE (RFC 2784/2890): |C|R|K|S|s|Recur|A|Flags|Ver| Protocol Type |
 //   then [Checksum | Reserved1] if C (or R), [Key] if K, [Sequence] if S.
+//   Ethernet over GRE (OVS type=gre, Linux gretap): protocol 0x6558
+//   (transparent Ethernet bridging), the inner Ethernet frame follows.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -32,13 +34,16 @@
 
 namespace vs {
 
-enum class TunnelType : uint8_t { NONE = 0, VXLAN = 1, MPLSOUDP = 2, MPLSOGRE = 3 };
+// GRE: Ethernet over GRE (protocol 0x6558, optional key), as OVS's gre port.
+enum class TunnelType : uint8_t { NONE = 0, VXLAN = 1, MPLSOUDP = 2, MPLSOGRE = 3, GRE = 4 };
 
 // Outer IPv4 identification per packet.
 enum class IpIdPolicy : uint8_t {
   COUNTER = 0,     // per-tunnel counter (TunnelState::ip_id), incremented per packet
   COPY_INNER = 1,  // inner IPv4 ID (vRouter MPLSoGRE); the counter when the inner is not IPv4
   ZERO = 2,
+  GLOBAL = 3,      // one counter shared by every GLOBAL template of a datapath (the encap caller's
+                   // global_id), pre-incremented, skipping 0: vRouter's vr_generate_unique_ip_id
 };
 
 // Outer IPv4 DF bit. INHERIT: the inner IPv4 DF bit, set for an inner IPv6
@@ -61,6 +66,8 @@ constexpr uint32_t kTunnelDecapMaxLabels = 4;             // labels a decap walk
 constexpr uint8_t kTplIpv6 = 1u << 0;        // outer IPv6 (else IPv4)
 constexpr uint8_t kTplL2Payload = 1u << 1;   // inner Ethernet frame (else inner IP only)
 constexpr uint8_t kTplSportFold = 1u << 2;   // hash ^= hash << 16 before mapping (Linux)
+constexpr uint8_t kTplSportOvsHash = 1u << 3; // source port from OVS's 5-tuple hash of the frame
+                                              // (tunnel_ovs_hash.h), not COL_HASH
 
 // The encap template, exactly as src/tunnel/template.ts serializes it
 // (128 bytes, little-endian numbers; `bytes` are wire bytes). It holds the
@@ -77,13 +84,13 @@ struct TunnelTemplate {
   uint8_t df_policy;     // DfPolicy
   uint8_t ttl_policy;    // TtlPolicy, outer TTL / hop limit
   uint8_t mpls_ttl_policy;  // TtlPolicy, every label's TTL
-  uint8_t n_labels;      // 0 for VXLAN, 1..kTunnelMaxLabels for MPLS
+  uint8_t n_labels;      // 0 for VXLAN and GRE, 1..kTunnelMaxLabels for MPLS
   uint8_t udp_csum;      // UdpCsumPolicy (UDP tunnels)
   uint16_t hdr_len;      // bytes in `bytes` that are pushed
   uint16_t l3_off;       // outer IP header
   uint16_t l4_off;       // UDP or GRE header
   uint16_t tnl_off;      // VXLAN header, or the first label (MPLSoUDP), or the GRE header
-  uint16_t mpls_off;     // first label stack entry, kAbsent for VXLAN
+  uint16_t mpls_off;     // first label stack entry, kAbsent for VXLAN and GRE
   uint16_t sport_min;    // UDP source port range [min, max]; min == max pins it
   uint16_t sport_max;
   uint16_t reserved0;
@@ -114,6 +121,7 @@ constexpr uint32_t kTunFlagKey = 1u << 3;       // GRE key present
 constexpr uint32_t kTunFlagIpv6 = 1u << 4;      // outer IPv6
 constexpr uint32_t kTunFlagCsum = 1u << 5;      // outer UDP/GRE checksum was present (and verified)
 constexpr uint32_t kTunFlagL3Payload = 1u << 6; // MPLS IP payload: the Ethernet header was synthesized
+constexpr uint32_t kTunFlagGre = 1u << 7;       // Ethernet over GRE
 
 // What a decap learned from the outer headers of one packet
 // (src/tunnel/decap.ts reads it; 64 bytes, little-endian).
@@ -124,7 +132,7 @@ struct TunnelMeta {
   uint8_t outer_ttl;  // outer TTL / hop limit
   uint32_t flags;     // kTunFlag* bits
   uint32_t vni;       // VXLAN VNI, else 0
-  uint32_t gre_key;   // GRE key when kTunFlagKey
+  uint32_t gre_key;   // GRE key when kTunFlagKey (MPLSoGRE, Ethernet over GRE)
   uint32_t lse[2];    // first two label stack entries as on the wire (top first)
   uint8_t src[16];    // outer source; IPv4 as ::ffff:a.b.c.d
   uint8_t dst[16];

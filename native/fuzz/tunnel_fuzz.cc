@@ -1,7 +1,7 @@
 // libFuzzer target: decap of arbitrary frames with a receiver that
 // terminates every tunnel kind (labels 0..3 as IP, 16..19 as Ethernet with
-// a control word), then encap of the same bytes with VXLAN and MPLSoGRE
-// templates. Finds out-of-bounds reads/writes under ASan; must never crash.
+// a control word; Ethernet over GRE too), then encap of the same bytes with
+// VXLAN (source port from OVS's 5-tuple hash) and MPLSoGRE templates. Finds out-of-bounds reads/writes under ASan; must never crash.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -19,7 +19,7 @@ std::vector<uint8_t> make_receiver() {
   std::vector<uint8_t> r(32 + 8 * kLabelEntrySize, 0);
   auto le32 = [&](size_t o, uint32_t v) { for (int k = 0; k < 4; k++) r[o + k] = uint8_t(v >> (8 * k)); };
   le32(0, kTunnelReceiverMagic);
-  le32(4, kRxVxlan | kRxMplsoudp | kRxMplsogre | kRxAnyVni | kRxZeroCsumIpv6);
+  le32(4, kRxVxlan | kRxMplsoudp | kRxMplsogre | kRxGre | kRxAnyVni | kRxZeroCsumIpv6);
   r[8] = 4789 & 255; r[9] = 4789 >> 8; r[10] = 6635 & 255; r[11] = 6635 >> 8;
   r[12] = 0x00; r[13] = 0xB0;  // C, K, S
   le32(16, 0);
@@ -50,7 +50,9 @@ TunnelTemplate make_template(bool gre) {
     b[40] = 0x01; b[41] = 64;  // label 0, S
   } else {
     t.type = uint8_t(TunnelType::VXLAN);
-    t.flags = kTplL2Payload;
+    t.flags = kTplL2Payload | kTplSportOvsHash;  // OVS's 5-tuple hash of the frame (tunnel_ovs_hash.h)
+    t.sport_min = 32768;
+    t.sport_max = 61000;
     t.udp_csum = uint8_t(UdpCsumPolicy::COMPUTE);
     t.df_policy = uint8_t(DfPolicy::INHERIT);
     t.ttl_policy = uint8_t(TtlPolicy::INHERIT);

@@ -61,17 +61,17 @@ const ttlOf = (v: string | undefined): number | 'inherit' | undefined => (v === 
 export function registerEncap(program: Command): void {
   program
     .command('encap')
-    .description('encapsulate every Ethernet frame of a capture in a VXLAN, MPLSoUDP or MPLSoGRE tunnel')
+    .description('encapsulate every Ethernet frame of a capture in a VXLAN, GRE (Ethernet over GRE), MPLSoUDP or MPLSoGRE tunnel')
     .argument('<in>', 'input capture (pcap or pcapng)')
     .argument('<out>', 'output pcap')
-    .requiredOption('--tunnel <type>', 'vxlan, mplsoudp or mplsogre')
+    .requiredOption('--tunnel <type>', 'vxlan, gre, mplsoudp or mplsogre')
     .requiredOption('--local <ip>', 'outer source IP (IPv4 or IPv6)')
     .requiredOption('--remote <ip>', 'outer destination IP')
     .option('--vni <n>', 'VXLAN network identifier', num)
     .option('--label <n>', 'MPLS label, top first (repeat for two)', collect, [])
     .option('--payload <kind>', 'MPLS payload: ip (default) or ethernet')
     .option('--control-word', 'pseudowire control word before an Ethernet payload')
-    .option('--gre-key <n>', 'GRE key (mplsogre)', num)
+    .option('--gre-key <n>', 'GRE key (gre, mplsogre)', num)
     .option('--vlan <id>', 'outer 802.1Q VLAN ID', num)
     .option('--src-mac <mac>', 'outer source MAC')
     .option('--dst-mac <mac>', 'outer destination MAC')
@@ -82,7 +82,7 @@ export function registerEncap(program: Command): void {
     .option('--mpls-ttl <n>', 'label TTL or "inherit"')
     .option('--tos <n>', 'outer TOS / traffic class byte', num)
     .option('--df <mode>', 'outer IPv4 DF: clear, set or inherit')
-    .option('--ip-id <mode>', 'outer IPv4 ID: counter, copy-inner or zero')
+    .option('--ip-id <mode>', 'outer IPv4 ID: counter (per tunnel), global (one counter, as vRouter), copy-inner or zero')
     .action(async (inPath: string, outPath: string, o: EncapOptions) => {
       const spec: TunnelSpec = {
         type: o.tunnel as TunnelSpec['type'],

@@ -28,6 +28,27 @@ export interface PortConfig {
   mac?: string;
   /** Tunnel ports (type 'tunnel'): native VXLAN / GRE tunnelling parameters. */
   tunnel?: TunnelPortConfig;
+  /**
+   * Linux-bridge hybrid plumbing of a VM tap (older Neutron hosts): tap ->
+   * Linux bridge `qbr` -> veth `qvb` / `qvo` -> this bridge, which sees the
+   * port as `qvo` (flows may name it so). The port keeps the tap's name:
+   * captures at the VM are the tap's.
+   */
+  hybrid?: HybridPlumbing;
+}
+
+/** The names of a hybrid port's Linux bridge and veth pair. */
+export interface HybridPlumbing {
+  qbr: string;
+  qvb: string;
+  qvo: string;
+}
+
+/** Neutron's names for a tap's hybrid plumbing: the tap's suffix after "tap" (or its whole name) behind qbr / qvb / qvo, at most 15 characters. */
+export function hybridNames(tap: string): HybridPlumbing {
+  const suffix = tap.startsWith('tap') ? tap.slice(3) : tap;
+  const n = (prefix: string): string => `${prefix}${suffix}`.slice(0, 15);
+  return { qbr: n('qbr'), qvb: n('qvb'), qvo: n('qvo') };
 }
 
 export interface TunnelPortConfig {
@@ -139,7 +160,8 @@ export class Bridge {
   }
 
   addPort(cfg: PortConfig): OvsPort {
-    if (this.ports.some((p) => p.name === cfg.name || p.ofport === cfg.ofport))
+    const names = (c: PortConfig): string[] => [c.name, ...(c.hybrid ? [c.hybrid.qvo] : [])];
+    if (this.ports.some((p) => names(p.cfg).some((n) => names(cfg).includes(n)) || p.ofport === cfg.ofport))
       throw new RangeError(`bridge ${this.name}: duplicate port ${cfg.name} / ofport ${cfg.ofport}`);
     const p = new OvsPort(this, cfg);
     this.ports.push(p);
@@ -159,7 +181,7 @@ export class Bridge {
   portByRef(ref: PortRef): OvsPort | undefined {
     if (typeof ref === 'number') return this.portByOfport(ref);
     if (ref === 'LOCAL') return this.portByOfport(OFPP_LOCAL);
-    return this.ports.find((p) => p.name === ref);
+    return this.ports.find((p) => p.name === ref || p.cfg.hybrid?.qvo === ref);
   }
 
   /** Installs a rule (resolving an in_port name); replaces a rule with the same table, priority and match. */

@@ -9,6 +9,7 @@
 import { TopologyError } from '../model/topology-error.js';
 import type { OvsHostConfig } from '../model/topology-schema.js';
 import { FlowSyntaxError } from './flow-syntax-error.js';
+import { hybridNames } from './bridge.js';
 import { OvsHost } from './ovs-host.js';
 
 export function buildOvsHost(cfg: OvsHostConfig, path = 'hosts[0]'): OvsHost {
@@ -23,6 +24,8 @@ export function buildOvsHost(cfg: OvsHostConfig, path = 'hosts[0]'): OvsHost {
         throw new TopologyError('ERR_TOPOLOGY_INVALID', `${path}.bridges[${bi}].ports[${pi}].tunnel.type`, `tunnel type ${p.tunnel.type} is not modelled for OVS hosts (vxlan, gre)`);
       if (p.tunnel?.type === 'gre' && (p.tunnel.csum || p.tunnel.dst_port !== undefined))
         throw new TopologyError('ERR_TOPOLOGY_INVALID', `${path}.bridges[${bi}].ports[${pi}].tunnel`, 'a gre port has no dst_port, and GRE checksums are not modelled');
+      if (p.hybrid && p.type !== 'tap')
+        throw new TopologyError('ERR_TOPOLOGY_INVALID', `${path}.bridges[${bi}].ports[${pi}].hybrid`, 'hybrid plumbing (tap -> qbr -> qvb/qvo) is for VM tap ports only');
       let ofport = p.ofport;
       if (ofport === undefined) {
         while (used.has(next)) next++;
@@ -38,6 +41,7 @@ export function buildOvsHost(cfg: OvsHostConfig, path = 'hosts[0]'): OvsHost {
         ...(p.trunks !== undefined ? { trunks: p.trunks } : {}),
         ...(p.vlan_mode !== undefined ? { vlanMode: p.vlan_mode } : {}),
         ...(p.mac !== undefined ? { mac: p.mac } : {}),
+        ...(p.hybrid ? { hybrid: hybridNames(p.name) } : {}),
         ...(p.tunnel !== undefined
           ? {
               tunnel: {

@@ -7,7 +7,7 @@
  * zero. tnl_push patches the template as OVS does (source port from the
  * received frame's hash); tnl_pop continues with the inner frame.
  */
-import { grePush, ovsRssHash, tnlPush, tunnelPop } from './native-tunnel.js';
+import { ovsRssHash, tnlPush, tunnelPop } from './native-tunnel.js';
 import type { OvsOdpAction } from './xlate.js';
 
 export interface OdpOutput {
@@ -162,7 +162,6 @@ export function odpExecute(frame: Uint8Array, actions: readonly OvsOdpAction[], 
     else if (a.type === 'clone') outputs.push(...odpExecute(cur, a.actions, srcPortRange, hash));
     else if (a.type === 'drop') break;
     else if (a.type === 'tnl_push') cur = tnlPush(cur, a.template, hash, srcPortRange);
-    else if (a.type === 'gre_push') outputs.push(...odpExecute(grePush(cur, a.header), a.actions, srcPortRange, hash));
     else if (a.type === 'tnl_pop') {
       const p = tunnelPop(cur);
       if (!p) break;

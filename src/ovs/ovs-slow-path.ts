@@ -6,14 +6,16 @@
  * MAC learning and learn() bump `version`, so the engine drops cached flows
  * made stale (as OVS revalidates after a MAC table change).
  *
- * Tunnel receive as OVS's userspace datapath does it: a VXLAN frame for one
- * of the host's tunnel ports, output to the underlay bridge's LOCAL port,
- * becomes `tnl_pop(udp_port),recirc(N)` (N: one recirculation id per
- * tunnel vport, i.e. per UDP port, from 1, where OVS re-enters with
- * in_port=vxlan_sys_<port>); the recirculated upcall (recirc_id N, tun_id /
- * tun_src / tun_dst from the outer header) is the inner frame entering the
- * tunnel port with that remote IP and key (tnl_port_receive), and its
- * megaflow matches recirc_id and the tunnel metadata exactly.
+ * Tunnel receive as OVS's userspace datapath does it: a VXLAN or GRE frame
+ * for one of the host's tunnel ports, output to the underlay bridge's LOCAL
+ * port, becomes `tnl_pop(port),recirc(N)` (N: one recirculation id per
+ * tunnel vport - per VXLAN UDP port, and one for GRE - from 1, where OVS
+ * re-enters with in_port=vxlan_sys_<port> or gre_sys); the recirculated
+ * upcall (recirc_id N, tun_id / tun_src / tun_dst from the outer header: the
+ * VNI or the GRE key) is the inner frame entering the tunnel port with that
+ * remote IP and key (tnl_port_receive), and its megaflow matches recirc_id
+ * and the tunnel metadata exactly. Tunnel output is `clone(tnl_push(...),
+ * output)` with the VXLAN or Ethernet-over-GRE template.
  */
 import type { Action } from '../datapath/actions.js';
 import { FLOW_KEY_SIZE } from '../datapath/batch-layout.js';
@@ -62,6 +64,20 @@ export function wildcardsToKeyMask(wc: ReadonlyMap<FieldName, bigint>): Uint8Arr
 
 const FULL128 = (1n << 128n) - 1n;
 
+/** tun_flags bits a popped packet's megaflow matches, as OVS's flags(csum,key) (native/tunnel_types.h kTunFlagKey | kTunFlagCsum). */
+const TUN_FLAGS_MATCHED = 0x08 | 0x20;
+
+/** Adds the tunnel flags OVS matches on a popped packet (its key and checksum bits; OVS also matches the outer DF bit, which the key does not hold). */
+function withTunFlags(mask: Uint8Array): Uint8Array {
+  mask[KEY_FIELDS.tun_flags[0]] |= TUN_FLAGS_MATCHED;
+  return mask;
+}
+
+/** The datapath tunnel vport of a tunnel port: OVS's vxlan_sys_<udp port>, or gre_sys for every GRE port. */
+function vportOf(t: { type?: 'vxlan' | 'gre'; dstPort: number }): string {
+  return t.type === 'gre' ? 'gre' : `vxlan:${t.dstPort}`;
+}
+
 /** An IPv4 address stored ::ffff:a.b.c.d mapped in a 16-byte key field, as the model's 32-bit value. */
 function mappedIpv4(key: Uint8Array, field: 'tun_src' | 'tun_dst'): bigint {
   const [off] = KEY_FIELDS[field];
@@ -74,35 +90,41 @@ export class OvsSlowPath implements SlowPath {
   version = 1;
   /** Set to collect ofproto/trace-style text per translation. */
   withTrace = false;
-  /** UDP ports of the tunnel vports (vxlan_sys_<port> in OVS) by recirculation id - 1, handed out on first use. */
-  private readonly recircUdpPorts: number[] = [];
-  private readonly receivers = new Map<number, Uint8Array>();
+  /** Tunnel vports ("vxlan:<udp port>" or "gre") by recirculation id - 1, handed out on first use. */
+  private readonly recircVports: string[] = [];
+  private readonly receivers = new Map<string, Uint8Array>();
 
   constructor(readonly host: OvsHost) {}
 
-  /** The recirculation id of the packets popped by the tunnel vport of UDP port `udpPort`. */
-  private recircId(udpPort: number): number {
-    let k = this.recircUdpPorts.indexOf(udpPort);
-    if (k < 0) k = this.recircUdpPorts.push(udpPort) - 1;
+  /** The recirculation id of the packets popped by tunnel vport `vport`. */
+  private recircId(vport: string): number {
+    let k = this.recircVports.indexOf(vport);
+    if (k < 0) k = this.recircVports.push(vport) - 1;
     return k + 1;
   }
 
-  /** The engine's decap tables of a tunnel vport: any VNI (the port is chosen after the pop), inner VLAN tags kept as OVS does. */
-  private receiver(udpPort: number): Uint8Array {
-    let rx = this.receivers.get(udpPort);
+  /**
+   * The engine's decap tables of a tunnel vport: any VNI or key (the port is
+   * chosen after the pop), inner VLAN tags kept as OVS does; GRE accepts the
+   * C, K and S bits as OVS's parse_gre_header does.
+   */
+  private receiver(vport: string, udpPort: number): Uint8Array {
+    let rx = this.receivers.get(vport);
     if (!rx) {
-      rx = buildReceiver({ vxlan: { port: udpPort, vnis: 'any' }, discardInnerVlan: false });
-      this.receivers.set(udpPort, rx);
+      rx = vport === 'gre'
+        ? buildReceiver({ gre: {}, discardInnerVlan: false })
+        : buildReceiver({ vxlan: { port: udpPort, vnis: 'any' }, discardInnerVlan: false });
+      this.receivers.set(vport, rx);
     }
     return rx;
   }
 
-  /** OVS tnl_port_receive: the tunnel port of a popped packet by remote IP, local IP and key. */
-  private tunnelPort(udpPort: number, tunId: bigint, src: bigint, dst: bigint): OvsPort | undefined {
+  /** OVS tnl_port_receive: the tunnel port of a popped packet by kind, remote IP, local IP and key. */
+  private tunnelPort(vport: string, tunId: bigint, src: bigint, dst: bigint): OvsPort | undefined {
     const ip = (v: bigint): string => [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
     return [...this.host.bridges.values()].flatMap((b) => b.ports).find((p) => {
       const t = p.cfg.tunnel;
-      return p.cfg.type === 'tunnel' && t !== undefined && t.dstPort === udpPort && t.remoteIp === ip(src) &&
+      return p.cfg.type === 'tunnel' && t !== undefined && vportOf(t) === vport && t.remoteIp === ip(src) &&
         (t.localIp === undefined || t.localIp === ip(dst)) && (t.key === 'flow' || BigInt(t.key) === tunId);
     });
   }
@@ -116,12 +138,12 @@ export class OvsSlowPath implements SlowPath {
       // no packet: a tunnel pop ends this translation; the inner packet comes back recirculated
       r = this.host.translate(port, extractFlow(upcall.packet, port.ofport), true);
     } else {
-      const udpPort = this.recircUdpPorts[recirc - 1];
+      const vport = this.recircVports[recirc - 1];
       const tunId = BigInt(keyNumber(upcall.key, 'tun_id'));
       const src = mappedIpv4(upcall.key, 'tun_src');
       const dst = mappedIpv4(upcall.key, 'tun_dst');
-      const tport = udpPort === undefined ? undefined : this.tunnelPort(udpPort, tunId, src, dst);
-      const tunMask = wildcardsToKeyMask(new Map([['tun_id', (1n << 64n) - 1n], ['tun_src', FULL128], ['tun_dst', FULL128]]));
+      const tport = vport === undefined ? undefined : this.tunnelPort(vport, tunId, src, dst);
+      const tunMask = withTunFlags(wildcardsToKeyMask(new Map([['tun_id', (1n << 64n) - 1n], ['tun_src', FULL128], ['tun_dst', FULL128]])));
       // no tunnel port for this remote / key: OVS drops the popped packet
       if (!tport) return { actions: [{ type: 'drop', reason: 'ovs_table_miss' }], mask: tunMask };
       const flow = extractFlow(upcall.packet, tport.ofport);
@@ -137,13 +159,11 @@ export class OvsSlowPath implements SlowPath {
     if (r.changedState) this.version++;
     const engine: Action[] = [];
     r.actions.forEach((a, k) => {
-      // the engine's tunnel templates and decap have no Ethernet over GRE: such a packet fails its upcall
-      if (a.type === 'gre_push') throw new RangeError('GRE output is not in the datapath engine (tnl_push has VXLAN, MPLSoUDP and MPLSoGRE templates only)');
-      if (a.type !== 'tnl_pop' || !('port' in a)) { engine.push(a); return; }
-      if (this.host.port(a.port)?.cfg.tunnel?.type === 'gre') throw new RangeError('GRE receive is not in the datapath engine (tnl_pop decaps VXLAN, MPLSoUDP and MPLSoGRE only)');
+      if (a.type !== 'tnl_pop' || !('kind' in a)) { engine.push(a); return; }
+      const vport = vportOf({ type: a.kind, dstPort: a.tunnelPort });
       const pop: Action[] = [
-        { type: 'tnl_pop', tunnelPort: a.tunnelPort, receiver: this.receiver(a.tunnelPort) },
-        { type: 'recirc', id: this.recircId(a.tunnelPort) },
+        { type: 'tnl_pop', tunnelPort: a.tunnelPort, receiver: this.receiver(vport, a.tunnelPort) },
+        { type: 'recirc', id: this.recircId(vport) },
       ];
       // recirc ends the program: actions after it run on a clone's copy instead
       if (k === r.actions.length - 1) engine.push(...pop);
@@ -153,7 +173,7 @@ export class OvsSlowPath implements SlowPath {
     return {
       actions,
       // a translation that changed state is not cached: the next packet must see the new state
-      ...(r.changedState ? {} : { mask: wildcardsToKeyMask(r.wildcards) }),
+      ...(r.changedState ? {} : { mask: recirc === 0 ? wildcardsToKeyMask(r.wildcards) : withTunFlags(wildcardsToKeyMask(r.wildcards)) }),
       ...(this.withTrace ? { trace: traceText(r).split('\n') } : {}),
     };
   }

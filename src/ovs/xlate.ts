@@ -14,7 +14,7 @@ import { formatActions, type Action } from '../datapath/actions.js';
 import { OFPP_LOCAL, type Bridge, type OvsPort } from './bridge.js';
 import { formatIpv4, formatMac, fullMask, hex, type FieldName, type SubField } from './fields.js';
 import { extractFlow, FRAG_LATER, isIp, type Flow } from './flow.js';
-import { greHeader, tnlPushAction, tunnelPop } from './native-tunnel.js';
+import { formatGreTnlPush, GRE_TUNNEL_PORT, isGreTemplate, tnlPushAction, tunnelPop } from './native-tunnel.js';
 import type { LearnAction, OfAction, OfRule, ParsedAction } from './flow-parser.js';
 import { formatMatch } from './match-format.js';
 
@@ -22,7 +22,9 @@ export type TraceEvent =
   | { kind: 'bridge'; depth: number; bridge: string }
   | { kind: 'rule'; depth: number; table: number; match?: string; priority?: number; cookie?: string }
   | { kind: 'action'; depth: number; text: string }
-  | { kind: 'note'; depth: number; text: string };
+  | { kind: 'note'; depth: number; text: string }
+  /** A device outside OVS the packet crosses (hybrid plumbing's Linux bridge), with the path through it. */
+  | { kind: 'hop'; depth: number; device: string; text: string };
 
 export interface XlateOptions {
   /** Apply learn() and NORMAL MAC learning (false for a side-effect-free trace, as ofproto/trace). */
@@ -37,23 +39,16 @@ export interface XlateOptions {
  */
 export type OvsOdpAction =
   | Action
-  | { type: 'tnl_pop'; tunnelPort: number; /** The OVS tunnel port the inner packet enters. */ port: string }
-  /** clone(tnl_push(GRE header),actions): native GRE output (the engine's tunnel templates have no Ethernet-over-GRE). */
-  | { type: 'gre_push'; header: Uint8Array; key?: number; actions: Action[] };
+  /** OVS's tunnel vport pops (vxlan_sys_<udp port> or gre_sys); the tunnel port the inner packet enters is chosen after it. */
+  | { type: 'tnl_pop'; tunnelPort: number; kind: 'vxlan' | 'gre' };
 
-/** dpctl text of model datapath actions. */
+/** dpctl text of model datapath actions (GRE tnl_push as OVS prints it). */
 export function formatOdpActions(actions: readonly OvsOdpAction[]): string {
   if (!actions.length) return 'drop';
   return actions.map((a) => {
     if (a.type === 'tnl_pop') return `tnl_pop(${a.tunnelPort})`;
-    if (a.type === 'gre_push') {
-      const gre = a.key === undefined ? 'gre((flags=0x0,proto=0x6558))' : `gre((flags=0x2000,proto=0x6558),key=0x${a.key.toString(16)})`;
-      const h = a.header;
-      const mac = (o: number): string => Array.from(h.subarray(o, o + 6), (x) => x.toString(16).padStart(2, '0')).join(':');
-      const ip = (o: number): string => Array.from(h.subarray(o, o + 4)).join('.');
-      const outer = `eth(dst=${mac(0)},src=${mac(6)},dl_type=0x0800),ipv4(src=${ip(26)},dst=${ip(30)},proto=47,tos=${h[15]},ttl=${h[22]},frag=0x${((h[20] << 8) | h[21]).toString(16)})`;
-      return `clone(tnl_push(tnl_port(gre_sys),header(size=${h.length},type=3,${outer},${gre})),${formatActions(a.actions)})`;
-    }
+    if (a.type === 'clone') return `clone(${formatOdpActions(a.actions)})`;
+    if (a.type === 'tnl_push' && isGreTemplate(a.template)) return formatGreTnlPush(a.template);
     return formatActions([a]);
   }).join(',');
 }
@@ -400,9 +395,26 @@ function doLearn(ctx: Ctx, a: LearnAction): void {
   } else ctx.note(`learn (side effects suppressed): ${text}`);
 }
 
+/**
+ * The Linux bridge of hybrid plumbing (qbr, STP off, group_fwd_mask 0, as
+ * Neutron creates it) does not forward link-local 01:80:c2:00:00:01-0f
+ * (br_handle_frame); 01:80:c2:00:00:00 passes with STP off. Un-wildcards
+ * the dl_dst bits the decision reads.
+ */
+function linuxBridgeBlocks(ctx: Ctx): boolean {
+  const dst = ctx.flow.dl_dst;
+  const group = dst >> 4n === 0x0180c200000n;
+  ctx.see('dl_dst', group ? fullMask(48) : 0xfffffffffff0n);
+  return group && (dst & 0xfn) !== 0n;
+}
+
 /** Sends the packet out of `port`: patch ports continue in the peer bridge. */
 function outputPort(ctx: Ctx, port: OvsPort): void {
   const cfg = port.cfg;
+  if (cfg.hybrid && linuxBridgeBlocks(ctx)) {
+    ctx.note(`output to ${cfg.hybrid.qvo}: the Linux bridge ${cfg.hybrid.qbr} does not forward ${formatMac(ctx.flow.dl_dst)} to tap ${port.name}`, 'linux_bridge_link_local');
+    return;
+  }
   if (cfg.type === 'patch') {
     const peer = cfg.peer !== undefined ? ctx.env.peerOf(cfg.peer) : undefined;
     if (!peer) { ctx.note(`patch port ${cfg.name} has no peer`); return; }
@@ -432,6 +444,7 @@ function outputPort(ctx: Ctx, port: OvsPort): void {
   if (cfg.ofport === OFPP_LOCAL && tunnelInput(ctx, port)) return;
   commit(ctx);
   ctx.odp.push({ type: 'output', port: port.dpPort });
+  if (cfg.hybrid) ctx.note(`${cfg.hybrid.qvo} -> veth ${cfg.hybrid.qvb} -> Linux bridge ${cfg.hybrid.qbr} -> tap ${port.name}`);
   if (ctx.bridge.mirrors.length) mirrorPacket(ctx, (m) => m.selectAll || m.selectDst.includes(port.name));
 }
 
@@ -480,7 +493,7 @@ function withPacket(ctx: Ctx, flow: Flow, bridge: Bridge, fn: () => void): void 
   Object.assign(ctx, saved);
 }
 
-/** Output to a VXLAN port: tnl_push, then the outer packet leaves through the underlay bridge (OVS native tunnelling). */
+/** Output to a VXLAN or GRE port: tnl_push, then the outer packet leaves through the underlay bridge (OVS native tunnelling). */
 function tunnelOutput(ctx: Ctx, port: OvsPort): void {
   const t = port.cfg.tunnel;
   const u = ctx.env.underlay;
@@ -490,6 +503,8 @@ function tunnelOutput(ctx: Ctx, port: OvsPort): void {
   if (!dstMac) { ctx.note(`tunnel port ${port.name}: no neighbour entry for ${t.remoteIp}, dropping`); return; }
   const vni = t.key === 'flow' ? Number(ctx.flow.tun_id & 0xffffffn) : t.key;
   if (t.key === 'flow') ctx.see('tun_id', fullMask(64));
+  // tnl_port_send: the outer header takes the inner ECN bits
+  if (isIp(ctx.flow)) ctx.see('nw_tos', 3n);
   commit(ctx);
   const local = t.localIp ?? u.ip;
   ctx.note('output to native tunnel');
@@ -498,10 +513,11 @@ function tunnelOutput(ctx: Ctx, port: OvsPort): void {
   const gre = t.type === 'gre';
   // GRE carries the low 32 bits of tun_id as its key
   const greKey = t.key === 'flow' ? Number(ctx.flow.tun_id & 0xffffffffn) : t.key;
-  const push = gre
-    ? undefined
-    : tnlPushAction({ tunnelPort: t.dstPort, localIp: local, remoteIp: t.remoteIp, srcMac: u.mac, dstMac, dstPort: t.dstPort, vni, csum: t.csum, df: true,
-      ...(ctx.env.egressPortRange ? { srcPortRange: ctx.env.egressPortRange } : {}) });
+  const push = tnlPushAction({
+    type: gre ? 'gre' : 'vxlan', tunnelPort: gre ? GRE_TUNNEL_PORT : t.dstPort, localIp: local, remoteIp: t.remoteIp, srcMac: u.mac, dstMac,
+    dstPort: t.dstPort, vni: gre ? greKey : vni, csum: t.csum, df: true,
+    ...(ctx.env.egressPortRange ? { srcPortRange: ctx.env.egressPortRange } : {}),
+  });
   const outer = { ...ctx.flow };
   for (const k of Object.keys(outer) as FieldName[]) outer[k] = 0n;
   const localPort = ub.portByOfport(OFPP_LOCAL);
@@ -516,7 +532,7 @@ function tunnelOutput(ctx: Ctx, port: OvsPort): void {
   outer.tp_dst = gre ? 0n : BigInt(t.dstPort);
   const savedOdp = ctx.odp;
   const wcBefore = new Map(ctx.wc);
-  ctx.odp = push ? [push] : [];
+  ctx.odp = [push];
   ctx.events.push({ kind: 'bridge', depth: ctx.depth, bridge: ub.name });
   if (localPort) withPacket(ctx, outer, ub, () => lookup(ctx, 0));
   const inner = ctx.odp.filter((a): a is Action => a.type !== 'tnl_pop');
@@ -524,11 +540,16 @@ function tunnelOutput(ctx: Ctx, port: OvsPort): void {
   // the underlay lookup reads the outer packet, not the flow being translated
   ctx.wc.clear();
   for (const [k, v] of wcBefore) ctx.wc.set(k, v);
-  if (gre) ctx.odp.push({ type: 'gre_push', header: greHeader({ localIp: local, remoteIp: t.remoteIp, srcMac: u.mac, dstMac, key: greKey, df: true }), key: greKey, actions: inner });
-  else ctx.odp.push({ type: 'clone', actions: inner });
+  ctx.odp.push({ type: 'clone', actions: inner });
 }
 
-/** Output to the underlay bridge's LOCAL port of a packet for one of our VXLAN ports: tnl_pop, then the inner packet. */
+/**
+ * Output to the underlay bridge's LOCAL port of a packet for one of the
+ * host's tunnel vports (OVS tnl-ports: local IP, IP protocol and, for VXLAN,
+ * UDP destination port; the outer source is not looked at): tnl_pop; the
+ * tunnel port the inner packet enters is found after the pop by remote IP
+ * and key (tnl_port_receive), and without one the inner packet is dropped.
+ */
 function tunnelInput(ctx: Ctx, local: OvsPort): boolean {
   const u = ctx.env.underlay;
   const f = ctx.flow;
@@ -538,24 +559,29 @@ function tunnelInput(ctx: Ctx, local: OvsPort): boolean {
   ctx.see('nw_dst', fullMask(32));
   ctx.see('nw_proto', 0xffn);
   if (!gre) ctx.see('tp_dst', 0xffffn);
-  if (f.nw_dst !== ipv) return false;
-  const src = formatIpv4(f.nw_src);
-  const tport = ctx.env.ports().find((p) => p.cfg.type === 'tunnel' && p.cfg.tunnel?.remoteIp === src &&
-    (gre ? p.cfg.tunnel.type === 'gre' : p.cfg.tunnel.type !== 'gre' && p.cfg.tunnel.dstPort === Number(f.tp_dst)));
-  if (!tport?.cfg.tunnel) return false;
-  ctx.see('nw_src', fullMask(32));
+  if (f.nw_dst !== ipv || f.nw_frag !== 0n) return false;
+  const ofKind = (p: OvsPort): boolean => p.cfg.type === 'tunnel' && p.cfg.tunnel !== undefined &&
+    (gre ? p.cfg.tunnel.type === 'gre' : p.cfg.tunnel.type !== 'gre' && p.cfg.tunnel.dstPort === Number(f.tp_dst));
+  const vport = ctx.env.ports().find(ofKind);
+  if (!vport?.cfg.tunnel) return false;
   commit(ctx);
   // GRE: the tunnel vport is named by IP protocol 47 (gre_sys) instead of a UDP port
-  ctx.odp.push({ type: 'tnl_pop', tunnelPort: gre ? 47 : tport.cfg.tunnel.dstPort, port: tport.name });
+  const tunnelPort = gre ? GRE_TUNNEL_PORT : vport.cfg.tunnel.dstPort;
+  ctx.odp.push({ type: 'tnl_pop', tunnelPort, kind: gre ? 'gre' : 'vxlan' });
   const popped = ctx.opts.packet ? tunnelPop(ctx.opts.packet) : undefined;
   if (!popped) { ctx.note('tnl_pop: the inner packet is translated after recirculation (no packet given)'); return true; }
-  const key = tport.cfg.tunnel.key;
-  if (key !== 'flow' && key !== popped.vni) { ctx.note(`key ${popped.vni} does not match the port's key ${key}, dropping`); return true; }
+  const src = formatIpv4(f.nw_src);
+  const tport = ctx.env.ports().find((p) => ofKind(p) && p.cfg.tunnel?.remoteIp === src &&
+    (p.cfg.tunnel.localIp === undefined || p.cfg.tunnel.localIp === u.ip) && (p.cfg.tunnel.key === 'flow' || p.cfg.tunnel.key === popped.vni));
+  if (!tport) {
+    ctx.note(`tnl_pop(${tunnelPort}): no tunnel port for remote ${src} and key ${popped.vni}, dropping`, 'ovs_table_miss');
+    return true;
+  }
   const inner = extractFlow(popped.inner, tport.ofport);
   inner.tun_id = BigInt(popped.vni);
   inner.tun_src = f.nw_src;
   inner.tun_dst = f.nw_dst;
-  ctx.note(`tnl_pop(${tport.cfg.tunnel.dstPort}): resuming with the inner packet on ${tport.name} (recirculation)`);
+  ctx.note(`tnl_pop(${tunnelPort}): resuming with the inner packet on ${tport.name} (recirculation)`);
   ctx.events.push({ kind: 'bridge', depth: ctx.depth, bridge: tport.bridge.name });
   withPacket(ctx, inner, tport.bridge, () => startBridge(ctx));
   return true;
@@ -574,6 +600,11 @@ function xlateNormal(ctx: Ctx): void {
   ctx.see('vlan_tci', 0x1fffn);
   const inPort = br.portByOfport(Number(flow.in_port));
   if (!inPort) { ctx.note('no input bundle, dropping'); return; }
+  // is_gratuitous_arp (run for MAC learning): a broadcast ARP's opcode, and a request's addresses, are read
+  if (flow.dl_type === 0x806n && flow.dl_dst === 0xffffffffffffn) {
+    ctx.see('nw_proto', 0xffn);
+    if (flow.nw_proto === 1n) { ctx.see('nw_src', fullMask(32)); ctx.see('nw_dst', fullMask(32)); }
+  }
   if (br.mirrors.length && br.isMirrorOutput(inPort)) { ctx.note('dropping packets received on mirror output port'); return; }
   if (isReserved(flow.dl_dst)) { ctx.note('dropping packet with reserved destination MAC (STP/LACP range)', 'ovs_reserved_mac'); return; }
   const vid = flow.vlan_tci & 0x1000n ? Number(flow.vlan_tci & 0xfffn) : 0;
@@ -620,11 +651,31 @@ function outputNormal(ctx: Ctx, port: OvsPort, vlan: number): void {
 /** Translates `flow` entering `bridge`. */
 export function xlate(bridge: Bridge, flow: Flow, opts: XlateOptions, env: XlateEnv): XlateResult {
   const ctx = new Ctx(bridge, flow, opts, env);
-  ctx.events.push({ kind: 'bridge', depth: 0, bridge: bridge.name });
+  // xlate_wc_init: always examined
   ctx.see('in_port', fullMask(32));
-  startBridge(ctx);
+  ctx.see('dl_type', 0xffffn);
+  if (isIp(flow)) ctx.see('nw_frag', 3n);
+  // tnl_wc_init: a packet that came from a tunnel matches its tunnel metadata
+  if (flow.tun_src || flow.tun_dst) {
+    ctx.see('tun_id', fullMask(64));
+    ctx.see('tun_src', fullMask(32));
+    ctx.see('tun_dst', fullMask(32));
+  }
+  const inPort = bridge.portByOfport(Number(flow.in_port));
+  const hybrid = inPort?.cfg.hybrid;
+  // hybrid plumbing: the frame crosses the tap's Linux bridge and veth pair before OVS sees it on qvo
+  if (inPort && hybrid) ctx.events.push({ kind: 'hop', depth: 0, device: `linux_bridge("${hybrid.qbr}")`, text: `tap ${inPort.name} -> ${hybrid.qbr} -> veth ${hybrid.qvb} -> ${hybrid.qvo} (${bridge.name} port ${inPort.ofport})` });
+  if (hybrid && linuxBridgeBlocks(ctx)) ctx.note(`the Linux bridge ${hybrid.qbr} does not forward link-local ${formatMac(flow.dl_dst)}, dropping`, 'linux_bridge_link_local');
+  else {
+    ctx.events.push({ kind: 'bridge', depth: 0, bridge: bridge.name });
+    startBridge(ctx);
+  }
   // a tnl_pop hands the packet on (the inner packet is translated after recirculation)
-  const hasOutput = ctx.odp.some((a) => a.type === 'output' || (a.type === 'tnl_pop' && !opts.packet));
+  // xlate_wc_finish: a later fragment has no ports to match
+  if (flow.nw_frag & FRAG_LATER) { ctx.wc.delete('tp_src'); ctx.wc.delete('tp_dst'); }
+  const outputs = (list: readonly OvsOdpAction[]): boolean =>
+    list.some((a) => a.type === 'output' || (a.type === 'clone' && outputs(a.actions)) || (a.type === 'tnl_pop' && !opts.packet));
+  const hasOutput = outputs(ctx.odp);
   return {
     flow: { ...flow }, finalFlow: ctx.flow, actions: ctx.odp, wildcards: ctx.wc, events: ctx.events, learned: ctx.learned,
     changedState: ctx.changedState,

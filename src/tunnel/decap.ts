@@ -10,7 +10,7 @@ import { buildReceiver, type DecapTables } from './receiver.js';
 import type { TunnelKind } from './spec.js';
 
 const META_SIZE = 64;
-const KINDS: Record<number, TunnelKind> = { 1: 'vxlan', 2: 'mplsoudp', 3: 'mplsogre' };
+const KINDS: Record<number, TunnelKind> = { 1: 'vxlan', 2: 'mplsoudp', 3: 'mplsogre', 4: 'gre' };
 
 /** Facts about one decapsulated packet. */
 export interface TunnelInfo {
@@ -73,12 +73,12 @@ function decodeMeta(m: DataView, o: number): TunnelInfo | undefined {
     ethernetSynthesized: (flags & 64) !== 0,
   };
   if (type === 'vxlan') info.vni = m.getUint32(o + 8, true);
-  if (type !== 'mplsogre') {
+  if (type === 'vxlan' || type === 'mplsoudp') {
     info.udpSrc = m.getUint16(o + 56, true);
     info.udpDst = m.getUint16(o + 58, true);
   }
   if (flags & 8) info.greKey = m.getUint32(o + 12, true);
-  if (type !== 'vxlan') {
+  if (type === 'mplsoudp' || type === 'mplsogre') {
     const n = m.getUint8(o + 1);
     info.labelCount = n;
     info.label = m.getUint32(o + 60, true);

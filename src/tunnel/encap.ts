@@ -8,8 +8,9 @@ import { resolveTunnel, type ResolvedTunnel, type TunnelSpec } from './spec.js';
 import { buildTemplate, TEMPLATE_SIZE } from './template.js';
 
 /**
- * Tunnels compiled for the fast path: their templates side by side and each
- * tunnel's outer IPv4 ID counter (advanced by every encap call).
+ * Tunnels compiled for the fast path: their templates side by side, each
+ * tunnel's outer IPv4 ID counter (advanced by every encap call), and after
+ * them the one counter the tunnels with ipId 'global' share.
  */
 export class CompiledTunnels {
   readonly tunnels: readonly ResolvedTunnel[];
@@ -23,7 +24,7 @@ export class CompiledTunnels {
     this.templates = new Uint8Array(TEMPLATE_SIZE * list.length);
     this.tunnels.forEach((t, k) => this.templates.set(buildTemplate(t), k * TEMPLATE_SIZE));
     native().tunnelTemplateCheck(this.templates);
-    this.states = Uint16Array.from(this.tunnels, (t) => t.ipIdStart);
+    this.states = Uint16Array.from([...this.tunnels.map((t) => t.ipIdStart), 0]);
   }
 }
 

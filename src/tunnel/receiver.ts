@@ -25,6 +25,12 @@ export interface DecapTables {
   mplsoudp?: { port?: number };
   /** Terminate MPLSoGRE; GRE flags accepted (default C and K, as vRouter). */
   mplsogre?: { acceptFlags?: GreFlag[] };
+  /**
+   * Terminate Ethernet over GRE (protocol 0x6558, OVS's gre port); the key
+   * becomes the tunnel id. GRE flags accepted (default C, K and S, as OVS;
+   * one set is shared with mplsogre: when both are given, mplsogre's wins).
+   */
+  gre?: { acceptFlags?: GreFlag[] };
   /** The label table (MPLSoUDP and MPLSoGRE), keyed by the bottom-of-stack label. */
   labels?: LabelEntry[];
   /** Accept a zero outer UDP checksum over IPv6 (RFC 6935/6936; default false). */
@@ -35,7 +41,7 @@ export interface DecapTables {
   acceptPartialChecksum?: boolean;
 }
 
-const RX = { vxlan: 1, mplsoudp: 2, mplsogre: 4, anyVni: 8, zeroCsumV6: 16, discardInnerVlan: 32, acceptPartial: 64 } as const;
+const RX = { vxlan: 1, mplsoudp: 2, mplsogre: 4, anyVni: 8, zeroCsumV6: 16, discardInnerVlan: 32, acceptPartial: 64, gre: 128 } as const;
 const GRE_BITS: Record<GreFlag, number> = { C: 0x8000, K: 0x2000, S: 0x1000 };
 const HEADER = 32;
 const ENTRY = 20;
@@ -58,16 +64,23 @@ export function buildReceiver(tables: DecapTables): Uint8Array {
     else throw new TypeError(`expected an array of VNIs or 'any' for vxlan.vnis`);
   }
   if (tables.mplsoudp) flags |= RX.mplsoudp;
+  const acceptOf = (list: GreFlag[], where: string): number => {
+    let bits = 0;
+    for (const f of list) {
+      if (!(f in GRE_BITS)) throw new RangeError(`expected GRE flags among C, K, S for ${where}.acceptFlags, received ${JSON.stringify(f)}`);
+      bits |= GRE_BITS[f];
+    }
+    return bits;
+  };
   let greAccept = GRE_BITS.C | GRE_BITS.K;
+  if (tables.gre) {
+    flags |= RX.gre;
+    greAccept = tables.gre.acceptFlags ? acceptOf(tables.gre.acceptFlags, 'gre') : GRE_BITS.C | GRE_BITS.K | GRE_BITS.S;
+  }
   if (tables.mplsogre) {
     flags |= RX.mplsogre;
-    if (tables.mplsogre.acceptFlags) {
-      greAccept = 0;
-      for (const f of tables.mplsogre.acceptFlags) {
-        if (!(f in GRE_BITS)) throw new RangeError(`expected GRE flags among C, K, S for mplsogre.acceptFlags, received ${JSON.stringify(f)}`);
-        greAccept |= GRE_BITS[f];
-      }
-    }
+    if (tables.mplsogre.acceptFlags) greAccept = acceptOf(tables.mplsogre.acceptFlags, 'mplsogre');
+    else if (!tables.gre) greAccept = GRE_BITS.C | GRE_BITS.K;
   }
   if (tables.allowZeroUdpChecksumIpv6) flags |= RX.zeroCsumV6;
   if (tables.discardInnerVlan ?? true) flags |= RX.discardInnerVlan;

@@ -7,8 +7,10 @@
 import { parseIp, parseMac } from './addr.js';
 import { SRC_PORT_PROFILES, type SrcPortProfile, type SrcPortRange } from './udp-src-port.js';
 
-export type TunnelKind = 'vxlan' | 'mplsoudp' | 'mplsogre';
-export type IpIdMode = 'counter' | 'copy-inner' | 'zero';
+/** gre: Ethernet over GRE (protocol 0x6558, optional key), as OVS's gre port. */
+export type TunnelKind = 'vxlan' | 'mplsoudp' | 'mplsogre' | 'gre';
+/** global: one counter shared by all such tunnels of a datapath (or of one CompiledTunnels), pre-incremented, skipping 0 (vRouter's vr_generate_unique_ip_id). */
+export type IpIdMode = 'counter' | 'copy-inner' | 'zero' | 'global';
 export type DfMode = 'clear' | 'set' | 'inherit';
 export type MplsPayloadKind = 'ip' | 'ethernet';
 
@@ -33,12 +35,18 @@ export interface TunnelSpec {
   payload?: MplsPayloadKind;
   /** 4-byte pseudowire control word before an Ethernet payload (default false). */
   controlWord?: boolean;
-  /** GRE key (mplsogre). */
+  /** GRE key (mplsogre, gre). */
   greKey?: number;
   /** UDP destination port (default 4789 VXLAN, 6635 MPLSoUDP). */
   udpDstPort?: number;
   /** Source port: a profile, a pinned port, or a range [min, max) (default ovs). */
   srcPort?: SrcPortProfile | number | { min: number; max: number };
+  /**
+   * The hash mapped onto the source port range: `datapath` (the packet's
+   * HASH column, else the inner Toeplitz hash) or `ovs-5tuple` (Open vSwitch's
+   * miniflow_hash_5tuple of the frame, native/tunnel_ovs_hash.h; default datapath).
+   */
+  srcPortHash?: 'datapath' | 'ovs-5tuple';
   /** Outer TOS / traffic class byte (default 0). */
   tos?: number;
   /** Outer IPv6 flow label (default 0). */
@@ -74,6 +82,7 @@ export interface ResolvedTunnel {
   greKey?: number;
   udpDstPort: number;
   srcPort: SrcPortRange;
+  srcPortHash: 'datapath' | 'ovs-5tuple';
   tos: number;
   flowLabel: number;
   ttl: number | 'inherit';
@@ -84,10 +93,10 @@ export interface ResolvedTunnel {
   ipIdStart: number;
 }
 
-const KINDS: readonly TunnelKind[] = ['vxlan', 'mplsoudp', 'mplsogre'];
+const KINDS: readonly TunnelKind[] = ['vxlan', 'mplsoudp', 'mplsogre', 'gre'];
 const KNOWN_KEYS = new Set([
   'type', 'local', 'remote', 'srcMac', 'dstMac', 'vlan', 'vlanPcp', 'vni', 'labels', 'mplsTc', 'payload', 'controlWord',
-  'greKey', 'udpDstPort', 'srcPort', 'tos', 'flowLabel', 'ttl', 'mplsTtl', 'ipId', 'df', 'udpChecksum', 'ipIdStart',
+  'greKey', 'udpDstPort', 'srcPort', 'srcPortHash', 'tos', 'flowLabel', 'ttl', 'mplsTtl', 'ipId', 'df', 'udpChecksum', 'ipIdStart',
 ]);
 
 function int(v: unknown, field: string, min: number, max: number): number {
@@ -118,10 +127,13 @@ export function resolveTunnel(spec: TunnelSpec, where = ''): ResolvedTunnel {
   const remote = parseIp(spec.remote, f('remote'));
   if (local.length !== remote.length) throw new RangeError(`expected ${f('local')} and ${f('remote')} of the same IP version, received ${spec.local} and ${spec.remote}`);
   const ipv6 = local.length === 16;
-  const mpls = type !== 'vxlan';
-  if (!mpls && spec.vni === undefined) throw new RangeError(`${f('vni')} is required for a vxlan tunnel`);
+  const mpls = type === 'mplsoudp' || type === 'mplsogre';
+  const greTypes = type === 'mplsogre' || type === 'gre';
+  if (type === 'gre' && (spec.vni !== undefined || spec.labels !== undefined || spec.payload !== undefined || spec.controlWord !== undefined))
+    throw new RangeError(`${f('vni')}, ${f('labels')}, ${f('payload')} and ${f('controlWord')} do not apply to gre (Ethernet over GRE)`);
+  if (type === 'vxlan' && spec.vni === undefined) throw new RangeError(`${f('vni')} is required for a vxlan tunnel`);
   const vni = spec.vni === undefined ? 0 : int(spec.vni, f('vni'), 0, 0xffffff);
-  if (!mpls && (spec.labels !== undefined || spec.payload !== undefined || spec.controlWord !== undefined))
+  if (type === 'vxlan' && (spec.labels !== undefined || spec.payload !== undefined || spec.controlWord !== undefined))
     throw new RangeError(`${f('labels')}, ${f('payload')} and ${f('controlWord')} apply to MPLS tunnels only, not vxlan`);
   if (mpls && spec.vni !== undefined) throw new RangeError(`${f('vni')} applies to vxlan only, not ${type}`);
   let labels: number[] = [];
@@ -134,10 +146,11 @@ export function resolveTunnel(spec: TunnelSpec, where = ''): ResolvedTunnel {
   const controlWord = spec.controlWord ?? false;
   if (typeof controlWord !== 'boolean') throw new TypeError(`expected a boolean for ${f('controlWord')}, received ${typeof controlWord}`);
   if (controlWord && payload !== 'ethernet') throw new RangeError(`${f('controlWord')} needs payload "ethernet"`);
-  if (spec.greKey !== undefined && type !== 'mplsogre') throw new RangeError(`${f('greKey')} applies to mplsogre only`);
+  if (spec.greKey !== undefined && !greTypes) throw new RangeError(`${f('greKey')} applies to mplsogre and gre only`);
   const greKey = spec.greKey === undefined ? undefined : int(spec.greKey, f('greKey'), 0, 0xffffffff);
-  if (type === 'mplsogre' && (spec.udpDstPort !== undefined || spec.srcPort !== undefined || spec.udpChecksum !== undefined))
-    throw new RangeError(`${f('udpDstPort')}, ${f('srcPort')} and ${f('udpChecksum')} do not apply to mplsogre`);
+  if (greTypes && (spec.udpDstPort !== undefined || spec.srcPort !== undefined || spec.srcPortHash !== undefined || spec.udpChecksum !== undefined))
+    throw new RangeError(`${f('udpDstPort')}, ${f('srcPort')}, ${f('srcPortHash')} and ${f('udpChecksum')} do not apply to ${type}`);
+  const srcPortHash = spec.srcPortHash === undefined ? 'datapath' : oneOf(spec.srcPortHash, f('srcPortHash'), ['datapath', 'ovs-5tuple'] as const);
   const udpDstPort = spec.udpDstPort === undefined ? (type === 'vxlan' ? 4789 : 6635) : int(spec.udpDstPort, f('udpDstPort'), 1, 65535);
   let srcPort: SrcPortRange;
   const sp = spec.srcPort ?? 'ovs';
@@ -155,7 +168,7 @@ export function resolveTunnel(spec: TunnelSpec, where = ''): ResolvedTunnel {
   if (spec.vlan !== undefined) vlan = { vid: int(spec.vlan, f('vlan'), 0, 4095), pcp: spec.vlanPcp === undefined ? 0 : int(spec.vlanPcp, f('vlanPcp'), 0, 7) };
   else if (spec.vlanPcp !== undefined) throw new RangeError(`${f('vlanPcp')} needs ${f('vlan')}`);
   if (!ipv6 && spec.flowLabel !== undefined) throw new RangeError(`${f('flowLabel')} applies to an IPv6 underlay only`);
-  const ipId = spec.ipId === undefined ? (type === 'mplsogre' ? 'copy-inner' : 'counter') : oneOf(spec.ipId, f('ipId'), ['counter', 'copy-inner', 'zero'] as const);
+  const ipId = spec.ipId === undefined ? (type === 'mplsogre' ? 'copy-inner' : 'counter') : oneOf(spec.ipId, f('ipId'), ['counter', 'copy-inner', 'zero', 'global'] as const);
   const df = spec.df === undefined ? 'clear' : oneOf(spec.df, f('df'), ['clear', 'set', 'inherit'] as const);
   if (ipv6 && (spec.ipId !== undefined || spec.df !== undefined || spec.ipIdStart !== undefined))
     throw new RangeError(`${f('ipId')}, ${f('ipIdStart')} and ${f('df')} apply to an IPv4 underlay only`);
@@ -176,6 +189,7 @@ export function resolveTunnel(spec: TunnelSpec, where = ''): ResolvedTunnel {
     greKey,
     udpDstPort,
     srcPort,
+    srcPortHash,
     tos: spec.tos === undefined ? 0 : int(spec.tos, f('tos'), 0, 255),
     flowLabel: spec.flowLabel === undefined ? 0 : int(spec.flowLabel, f('flowLabel'), 0, 0xfffff),
     ttl: ttlOf(spec.ttl, f('ttl'), 64),
@@ -192,6 +206,7 @@ export function tunnelOverhead(t: ResolvedTunnel): number {
   const l2 = 14 + (t.vlan ? 4 : 0);
   const l3 = t.ipv6 ? 40 : 20;
   if (t.type === 'vxlan') return l2 + l3 + 8 + 8;
+  if (t.type === 'gre') return l2 + l3 + 4 + (t.greKey !== undefined ? 4 : 0);
   const labels = 4 * t.labels.length + (t.controlWord ? 4 : 0);
   return l2 + l3 + (t.type === 'mplsoudp' ? 8 : 4 + (t.greKey !== undefined ? 4 : 0)) + labels;
 }

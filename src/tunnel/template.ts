@@ -11,12 +11,13 @@ export const TEMPLATE_MAGIC = 0x31545356; // "VST1"
 const MAX_HEADER = 96;
 const ABSENT = 0xffff;
 
-export const TunnelTypeCode = { vxlan: 1, mplsoudp: 2, mplsogre: 3 } as const;
-const IP_ID = { counter: 0, 'copy-inner': 1, zero: 2 } as const;
+export const TunnelTypeCode = { vxlan: 1, mplsoudp: 2, mplsogre: 3, gre: 4 } as const;
+const IP_ID = { counter: 0, 'copy-inner': 1, zero: 2, global: 3 } as const;
 const DF = { clear: 0, set: 1, inherit: 2 } as const;
 const FLAG_IPV6 = 1;
 const FLAG_L2_PAYLOAD = 2;
 const FLAG_SPORT_FOLD = 4;
+const FLAG_SPORT_OVS_HASH = 8;
 
 /** Internet checksum of `bytes` (RFC 1071), as the value to store. */
 function ipv4HeaderChecksum(bytes: Uint8Array): number {
@@ -32,7 +33,7 @@ export interface OuterHeader {
   l3: number;
   l4: number;
   tnl: number;
-  mpls: number; // ABSENT (0xffff) for VXLAN
+  mpls: number; // ABSENT (0xffff) for VXLAN and GRE
 }
 
 /** Lays out the outer header of a tunnel with per-packet fields zero. */
@@ -49,7 +50,8 @@ export function buildOuterHeader(t: ResolvedTunnel): OuterHeader {
   }
   dv.setUint16(off, t.ipv6 ? 0x86dd : 0x0800);
   const l3 = off + 2;
-  const proto = t.type === 'mplsogre' ? 47 : 17;
+  const gre = t.type === 'mplsogre' || t.type === 'gre';
+  const proto = gre ? 47 : 17;
   let l4: number;
   const ttl = t.ttl === 'inherit' ? 64 : t.ttl;
   if (t.ipv6) {
@@ -72,10 +74,10 @@ export function buildOuterHeader(t: ResolvedTunnel): OuterHeader {
   }
   let tnl: number;
   let next: number;
-  if (t.type === 'mplsogre') {
+  if (gre) {
     tnl = l4;
     dv.setUint16(l4, t.greKey !== undefined ? 0x2000 : 0);
-    dv.setUint16(l4 + 2, 0x8847);
+    dv.setUint16(l4 + 2, t.type === 'gre' ? 0x6558 : 0x8847);
     if (t.greKey !== undefined) dv.setUint32(l4 + 4, t.greKey);
     next = l4 + (t.greKey !== undefined ? 8 : 4);
   } else {
@@ -88,6 +90,8 @@ export function buildOuterHeader(t: ResolvedTunnel): OuterHeader {
     b[tnl] = 0x08;
     dv.setUint32(tnl + 4, (t.vni << 8) >>> 0);
     next = tnl + 8;
+  } else if (t.type === 'gre') {
+    // Ethernet over GRE: the inner frame follows the GRE header
   } else {
     mpls = next;
     const lttl = t.mplsTtl === 'inherit' ? 64 : t.mplsTtl;
@@ -108,7 +112,8 @@ export function buildTemplate(t: ResolvedTunnel): Uint8Array {
   const dv = new DataView(out.buffer);
   dv.setUint32(0, TEMPLATE_MAGIC, true);
   out[4] = TunnelTypeCode[t.type];
-  out[5] = (t.ipv6 ? FLAG_IPV6 : 0) | (t.type === 'vxlan' || t.payload === 'ethernet' ? FLAG_L2_PAYLOAD : 0) | (t.srcPort.fold ? FLAG_SPORT_FOLD : 0);
+  out[5] = (t.ipv6 ? FLAG_IPV6 : 0) | (t.type === 'vxlan' || t.type === 'gre' || t.payload === 'ethernet' ? FLAG_L2_PAYLOAD : 0) |
+    (t.srcPort.fold ? FLAG_SPORT_FOLD : 0) | (t.srcPortHash === 'ovs-5tuple' ? FLAG_SPORT_OVS_HASH : 0);
   out[6] = IP_ID[t.ipId];
   out[7] = DF[t.df];
   out[8] = t.ttl === 'inherit' ? 1 : 0;

@@ -166,4 +166,31 @@ TEST(roundtrip_and_every_truncation) {
   }
 }
 
+// IpIdPolicy::GLOBAL: one counter across templates, pre-incremented, never 0
+// (vRouter vr_generate_unique_ip_id): from 0xFFFE the IDs are 0xFFFF, 1, 2, 3.
+TEST(global_ip_id_shared_pre_incremented_skips_zero) {
+  OwnedBatch ob;
+  std::vector<uint8_t> f = inner_frame();
+  for (int k = 0; k < 4; k++) ob.b.append(f.data(), uint32_t(f.size()), uint32_t(f.size()), 0, 0, 0);
+  TunnelTemplate a = vxlan_template(), b = vxlan_template();
+  a.ip_id_policy = b.ip_id_policy = uint8_t(IpIdPolicy::GLOBAL);
+  b.bytes[33] = 3;  // another remote, 10.0.0.3
+  store_be16(b.bytes + 24, 0);
+  store_be16(b.bytes + 24, ipv4_header_checksum(b.bytes + 14, 20));
+  TunnelTemplate tpl[2] = {a, b};
+  TunnelState st[2] = {{100}, {200}};
+  uint16_t global = 0xFFFE;
+  const uint16_t select[4] = {0, 1, 1, 0};
+  CHECK_EQ(tunnel_encap_batch(ob.b, tpl, st, 2, select, &global), 4u);
+  const uint16_t want[4] = {0xFFFF, 1, 2, 3};
+  for (uint32_t i = 0; i < 4; i++) {
+    const uint8_t* ip = ob.b.packet(i).data() + 14;
+    CHECK_EQ(load_be16(ip + 4), want[i]);
+    CHECK_EQ(load_be16(ip + 10), ipv4_header_checksum(ip, 20));
+  }
+  CHECK_EQ(global, 3);
+  CHECK_EQ(st[0].ip_id, 100);  // the per-tunnel counters are untouched
+  CHECK_EQ(st[1].ip_id, 200);
+}
+
 TEST_MAIN("tunnel")

@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 
 import type { OvsHostConfig } from '../../src/model/topology-schema.js';
+import { hybridNames } from '../../src/ovs/bridge.js';
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
@@ -33,7 +34,14 @@ const sleep = (ms: number): void => {
 };
 
 export class OvsSandbox {
+  /** Topology port name -> the name OVS knows it by (a hybrid tap's qvo port). */
+  private readonly ovsNames = new Map<string, string>();
+
   private constructor(readonly dir: string) {}
+
+  private ovsName(port: string): string {
+    return this.ovsNames.get(port) ?? port;
+  }
 
   get env(): NodeJS.ProcessEnv {
     return { ...process.env, OVS_RUNDIR: this.dir, OVS_LOGDIR: this.dir, OVS_DBDIR: this.dir, OVS_SYSCONFDIR: this.dir };
@@ -85,7 +93,10 @@ export class OvsSandbox {
         'protocols=OpenFlow10,OpenFlow13', ...(u.bridge === b.name && u.mac ? [`other-config:hwaddr=${u.mac}`] : []),
         '--', 'set', 'interface', b.name, `options:tx_pcap=${this.pcap(b.name)}`);
       for (const p of b.ports) {
-        const args = ['add-port', b.name, p.name, '--', 'set', 'interface', p.name];
+        // hybrid plumbing: OVS has the qvo end of the veth pair (the tap and qbr are Linux's); its capture keeps the tap's name
+        const name = p.hybrid ? hybridNames(p.name).qvo : p.name;
+        this.ovsNames.set(p.name, name);
+        const args = ['add-port', b.name, name, '--', 'set', 'interface', name];
         if (p.type === 'patch') args.push('type=patch', `options:peer=${p.peer}`);
         else if (p.type === 'tunnel' && p.tunnel) {
           const t = p.tunnel;
@@ -100,12 +111,12 @@ export class OvsSandbox {
         if (p.tag !== undefined) portSet.push(`tag=${p.tag}`);
         if (p.trunks?.length) portSet.push(`trunks=${p.trunks.join(',')}`);
         if (p.vlan_mode) portSet.push(`vlan_mode=${p.vlan_mode}`);
-        if (portSet.length) args.push('--', 'set', 'port', p.name, ...portSet);
+        if (portSet.length) args.push('--', 'set', 'port', name, ...portSet);
         this.vsctl(...args);
       }
       for (const m of b.mirrors) {
         const names = [...new Set([...m.select_src_port, ...m.select_dst_port, ...(m.output_port ? [m.output_port] : [])])];
-        const ids = names.flatMap((n, i) => ['--', `--id=@p${i}`, 'get', 'port', n]);
+        const ids = names.flatMap((n, i) => ['--', `--id=@p${i}`, 'get', 'port', this.ovsName(n)]);
         const ref = (list: string[]): string => list.map((n) => `@p${names.indexOf(n)}`).join(',');
         const cols = [`name=${m.name}`];
         if (m.select_src_port.length) cols.push(`select-src-port=${ref(m.select_src_port)}`);
@@ -155,12 +166,19 @@ export class OvsSandbox {
     return 0;
   }
 
-  /** Injects one frame and waits until the datapath has taken it; then purges the datapath flows. */
-  inject(port: string, frame: Uint8Array): void {
-    const before = this.rxPackets(port);
-    this.appctl('netdev-dummy/receive', port, Buffer.from(frame).toString('hex'));
-    for (let i = 0; i < 400 && this.rxPackets(port) <= before; i++) sleep(5);
+  /**
+   * Injects one frame and waits until the datapath has taken it; then purges
+   * the datapath flows. Returns the megaflows the frame installed
+   * (`dpctl/dump-flows` lines, taken before the purge) when `dump` is set.
+   */
+  inject(port: string, frame: Uint8Array, dump = false): string[] {
+    const name = this.ovsName(port);
+    const before = this.rxPackets(name);
+    this.appctl('netdev-dummy/receive', name, Buffer.from(frame).toString('hex'));
+    for (let i = 0; i < 400 && this.rxPackets(name) <= before; i++) sleep(5);
+    const flows = dump ? this.appctl('dpctl/dump-flows').split('\n').filter((l) => l.includes('actions:')) : [];
     this.appctl('revalidator/purge');
+    return flows;
   }
 
   /** ofproto/trace's "Datapath actions:" with port numbers turned into port names. */

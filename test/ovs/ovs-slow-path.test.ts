@@ -45,14 +45,44 @@ describe('OVS slow path for the engine', () => {
 });
 
 describe('OVS slow path: GRE ports', () => {
-  it('refuses GRE output with a clear error (the engine has no Ethernet-over-GRE template; the upcall fails)', () => {
+  const load = (): OvsHost => {
     const topo = loadTopology(join(import.meta.dirname, '..', '..', 'examples', 'ovs', 'gre-host.yaml'));
     if (topo.hosts[0].kind !== 'ovs') throw new Error('kind');
-    const h = buildOvsHost(topo.hosts[0]);
-    const f = buildFrame([{ eth: { src: 'fa:16:3e:00:00:01', dst: 'fa:16:3e:00:00:99' } }, { ipv4: { src: '192.0.2.1', dst: '192.0.2.99', proto: 17 } }, { udp: { sport: 1, dport: 2 } }]);
-    expect(() => new OvsSlowPath(h).translate({ seq: 0, inPort: h.port('vm1')!.dpPort, key: new Uint8Array(144), packet: f })).toThrow(/GRE output is not in the datapath engine/);
-    // the model's own slow path sends it: one GRE frame on p0 (14 + 20 + 8 bytes of outer header)
-    const out = h.receive('vm1', f).outputs;
-    expect(out.map((o) => [o.name, o.frame.length])).toEqual([['p0', f.length + 42]]);
+    return buildOvsHost(topo.hosts[0]);
+  };
+  const inner = buildFrame([{ eth: { src: 'fa:16:3e:00:00:01', dst: 'fa:16:3e:00:00:99' } }, { ipv4: { src: '192.0.2.1', dst: '192.0.2.99', proto: 17 } }, { udp: { sport: 1, dport: 2 } }]);
+
+  it('answers GRE output with clone(tnl_push(Ethernet-over-GRE template), output)', () => {
+    const h = load();
+    const t = new OvsSlowPath(h).translate({ seq: 0, inPort: h.port('vm1')!.dpPort, key: new Uint8Array(144), packet: inner });
+    const acts = t.actions as { type: string; actions?: { type: string; template?: Uint8Array; port?: number }[] }[];
+    expect(acts.map((a) => a.type)).toEqual(['clone']);
+    const [push, out] = acts[0].actions!;
+    expect(push.type).toBe('tnl_push');
+    // template type 4 (Ethernet over GRE), 42 header bytes; GRE at 34: K bit, 0x6558, key 0x64 (set_field:0x64->tun_id)
+    const tpl = push.template!;
+    expect([tpl[4], tpl[12] | (tpl[13] << 8)]).toEqual([4, 42]);
+    expect(Buffer.from(tpl.subarray(32 + 34, 32 + 42)).toString('hex')).toBe('2000655800000064');
+    expect(h.portByDp(out.port!)?.name).toBe('p0');
+  });
+
+  it('answers a GRE frame for the VTEP with tnl_pop + recirc (a GRE receiver), and the popped packet by key', () => {
+    const h = load();
+    const sp = new OvsSlowPath(h);
+    const outer = buildFrame([{ eth: { src: '02:00:c6:12:00:02', dst: '02:00:c6:12:00:01' } }, { ipv4: { src: '198.18.0.2', dst: '198.18.0.1', ttl: 64 } }, { gre: { proto: 0x6558, key: 0x65 } }], inner);
+    const first = sp.translate({ seq: 0, inPort: h.port('p0')!.dpPort, key: new Uint8Array(144), packet: outer });
+    expect(first.actions).toMatchObject([{ type: 'tnl_pop', tunnelPort: 47 }, { type: 'recirc', id: 1 }]);
+    // receiver flags (u32 at 4): gre (128), inner VLAN tags kept (no 32)
+    const rx = (first.actions as readonly { receiver?: Uint8Array }[])[0].receiver!;
+    expect(rx[4]).toBe(128);
+    const rk = new Uint8Array(144);
+    const at = (f: keyof typeof KEY_FIELDS): number => KEY_FIELDS[f][0];
+    rk[at('recirc_id')] = 1;
+    rk[at('tun_id')] = 0x65;
+    rk.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 2], at('tun_src'));
+    rk.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1], at('tun_dst'));
+    // gre-host.yaml: in_port=3,tun_id=0x65 -> output:2 (vm2)
+    const popped = sp.translate({ seq: 1, inPort: h.port('p0')!.dpPort, key: rk, packet: inner });
+    expect(popped.actions).toEqual([{ type: 'output', port: h.port('vm2')!.dpPort }]);
   });
 });

@@ -35,7 +35,20 @@ describe('trace text (ofproto/trace layout)', () => {
     expect(ours.split('\n')[0]).toBe(real.split('\n')[0]); // the Flow: line
     const dp = (t: string): string => t.split('\n').find((l) => l.startsWith('Datapath actions:'))!.replace('type=vxlan', 'type=4');
     // ofproto/trace also prints out_port(<br-phys dp port>) and no clone() around the last action
+    const mf = (t: string): string => t.split('\n').find((l) => l.startsWith('Megaflow:'))!;
+    expect(mf(ours)).toBe(mf(real)); // pkt_mark=0,recirc_id=0,eth,ip,in_port=1,dl_src=...,nw_ecn=0,nw_frag=no
     expect(dp(ours)).toContain('header(size=50,type=4,eth(dst=02:00:c6:12:00:02,src=02:00:c6:12:00:01,dl_type=0x0800),ipv4(src=198.18.0.1,dst=198.18.0.2,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=4789,csum=0x0),vxlan(flags=0x8000000,vni=0x64))');
+  });
+
+  it('prints the tnl_pop megaflow of the outer frame as ofproto/trace does', () => {
+    const h = learnedHost();
+    const p0 = h.port('p0')!;
+    const flow = 'in_port=p0,udp,dl_src=02:00:c6:12:00:02,dl_dst=02:00:c6:12:00:01,nw_src=198.18.0.2,nw_dst=198.18.0.1,nw_ttl=64,udp_src=54321,udp_dst=4789';
+    const ours = traceText(h.translate(p0, flowFromString(flow, (n) => p0.bridge.portByRef(n)!.ofport), false));
+    const real = readFileSync(join(ORACLE, 'trace-decap.txt'), 'utf8');
+    const mf = (t: string): string => t.split('\n').find((l) => l.startsWith('Megaflow:'))!;
+    expect(mf(ours)).toBe(mf(real)); // recirc_id=0,eth,udp,in_port=1,...,nw_dst=198.18.0.1,nw_frag=no,tp_dst=4789
+    expect(ours).toMatch(/Datapath actions: tnl_pop\(4789\)$/);
   });
 
   it('walks the decap case inside br-tun and br-int as ofproto/trace does', () => {
@@ -47,6 +60,9 @@ describe('trace text (ofproto/trace layout)', () => {
     const second = real.slice(real.indexOf('Flow: udp,tun_src'));
     expect(structure(traceText(r))).toEqual(structure(second));
     const j = traceJson(r);
+    // the popped packet's megaflow: OVS also prints tun_tos and tun_flags, which the model's flow does not hold
+    const realMf = second.split('\n').find((l) => l.startsWith('Megaflow:'))!.replace(',tun_tos=0,tun_flags=-df-csum-key', '');
+    expect(`Megaflow: ${j.megaflow}`).toBe(realMf.replace('in_port=2', `in_port=${vx.ofport}`));
     expect(h.portByDp(Number(j.datapathActions))?.name).toBe('vm1');
     expect(j.learned[0]).toContain('table=20 priority=1,vlan_tci=0x0001/0x0fff,dl_dst=fa:16:3e:00:00:99');
   });

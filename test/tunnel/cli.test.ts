@@ -55,6 +55,25 @@ describe('vswitch-sim encap / decap', () => {
     expect(await frames(dec)).toEqual(original);
   });
 
+  it('encapsulates in Ethernet-over-GRE with a key and one global outer IPv4 ID counter, as tshark reads it', async () => {
+    requireTshark();
+    const input = join(corpora, 'tcpreplay', 'test.pcap');
+    const enc = join(tmp, 'gre.pcap');
+    await cli(['encap', '--tunnel', 'gre', '--gre-key', '7', '--ip-id', 'global', '--local', '192.0.2.1', '--remote', '192.0.2.2', input, enc]);
+    const rows = execFileSync('tshark', ['-r', enc, '-T', 'fields', '-e', 'gre.proto', '-e', 'gre.key', '-e', 'ip.id', '-e', 'ip.checksum.status', '-o', 'ip.check_checksum:TRUE'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    expect(rows.length).toBe((await frames(input)).length);
+    // one counter from 1, pre-incremented (vRouter's vr_generate_unique_ip_id), whatever the inner packet
+    rows.forEach(([proto, key, ids, csum], i) => {
+      expect(proto).toBe('0x6558');
+      expect(Number(key)).toBe(7);
+      expect(Number(ids.split(',')[0])).toBe(i + 1);
+      expect(csum.split(',')[0]).toBe('1'); // tshark: 0 bad, 1 good, 2 unverified
+    });
+  });
+
   it('reports bad arguments as usage errors naming the field', async () => {
     await expect(cli(['encap', '--tunnel', 'vxlan', '--local', '10.0.0.1', '--remote', '10.0.0.2', 'a.pcap', join(tmp, 'x.pcap')])).rejects.toMatchObject({
       code: 'ERR_USAGE',

@@ -135,4 +135,41 @@ describe('decap of real captures equals the inner frames tshark shows', () => {
       });
     });
   }
+
+  // Ethernet over GRE (protocol 0x6558, OVS's gre port): PcapPlusPlus's GrePackets.pcap has one keyed frame
+  for (const rel of ['tcpdump/various_gre.pcap', 'pcapplusplus/GrePackets.pcap']) {
+    it(`Ethernet over GRE: ${rel} decaps the 0x6558 frames to the inner Ethernet tshark shows, the rest drop as tshark implies`, async () => {
+      const file = corpus(rel);
+      const frames = await pcapFrames(file);
+      const ts = pdml(file);
+      const { res, out, drops } = runDecap(frames, { gre: {} });
+      let teb = 0;
+      ts.forEach((p, k) => {
+        const protos = (field(p, 'frame.protocols') ?? '').split(':');
+        const outerIp = protos.find((x) => x === 'ip' || x === 'ipv6');
+        const greDirect = outerIp !== undefined && protos[protos.indexOf(outerIp) + 1] === 'gre';
+        let expected = 'not_a_tunnel';
+        if (greDirect) {
+          const word = parseInt(field(p, 'gre.flags_and_version')!, 16);
+          if ((word & 7) !== 0) expected = 'bad_gre_version';
+          else if ((word & 0xfff8 & ~0xb000) !== 0) expected = 'gre_flags_not_accepted';
+          else if (parseInt(field(p, 'gre.proto')!, 16) !== 0x6558) expected = 'gre_unsupported_protocol';
+          else expected = 'none';
+        }
+        expect(drops[k], `frame ${k + 1} ${protos.join(':')}`).toBe(expected);
+        if (expected !== 'none') return;
+        teb++;
+        // the inner frame: tshark's second eth element, to the end of the outer IP packet
+        const innerPos = nth(p, 'eth', 1)!;
+        const ipPos = nth(p, outerIp!, 0)!;
+        const ipEnd = ipPos + Number(field(p, 'ip.len'));
+        expect(hex(out[k]), `frame ${k + 1}`).toBe(hex(frames[k].subarray(innerPos, ipEnd)));
+        expect(res.info[k]?.type).toBe('gre');
+        const key = field(p, 'gre.key');
+        expect(res.info[k]?.greKey).toBe(key === undefined ? undefined : Number(key));
+      });
+      expect(res.count).toBe(teb);
+      if (rel.startsWith('pcapplusplus')) expect(teb, 'GrePackets.pcap holds one Ethernet-over-GRE frame').toBe(1);
+    });
+  }
 });

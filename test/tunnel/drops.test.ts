@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { buildFrame } from '../../src/packet/frame-builder.js';
-import { decapBatch, encapBatch, type DecapTables, type TunnelSpec } from '../../src/tunnel/index.js';
+import { CompiledTunnels, decapBatch, encapBatch, type DecapTables, type TunnelSpec } from '../../src/tunnel/index.js';
 import { dropReasonName } from './drop-name.js';
 import { batchOf, framesOf } from './helpers.js';
 
@@ -192,5 +192,21 @@ describe('encap drops', () => {
     expect(() => encapBatch(batchOf([inner]), { type: 'vxlan', local: '192.0.2.1', remote: '2001:db8::1', vni: 1 })).toThrow(/same IP version/);
     expect(() => encapBatch(batchOf([inner]), { type: 'mplsogre', labels: [1, 2, 3], ...{ local: v4.local, remote: v4.remote } })).toThrow(/one or two MPLS labels/);
     expect(() => encapBatch(batchOf([inner]), { type: 'mplsoudp', labels: [1], controlWord: true, ...v4 })).toThrow(/controlWord needs payload/);
+  });
+});
+
+describe('outer IPv4 ID mode global', () => {
+  it('shares one counter across the tunnels of a CompiledTunnels, pre-incremented (vRouter vr_generate_unique_ip_id)', () => {
+    const inner = Uint8Array.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xb5, ...new Array(46).fill(0)]);
+    const tunnels = new CompiledTunnels([
+      { type: 'vxlan', vni: 1, local: '10.0.0.1', remote: '10.0.0.2', ipId: 'global' },
+      { type: 'mplsogre', labels: [16], payload: 'ethernet', local: '10.0.0.1', remote: '10.0.0.3', ipId: 'global' },
+      { type: 'vxlan', vni: 2, local: '10.0.0.1', remote: '10.0.0.4', ipId: 'counter', ipIdStart: 500 },
+    ]);
+    const batch = batchOf([inner, inner, inner, inner, inner]);
+    expect(encapBatch(batch, tunnels, Uint16Array.from([0, 1, 2, 0, 1]))).toBe(5);
+    // outer IPv4 ID at 14 + 4: the global tunnels count 1, 2, 3, 4 across both; the counter tunnel its own 500
+    expect(framesOf(batch).map((f) => (f[18] << 8) | f[19])).toEqual([1, 2, 500, 3, 4]);
+    expect(Array.from(tunnels.states)).toEqual([0, 0, 501, 4]);
   });
 });
