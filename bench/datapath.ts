@@ -12,12 +12,13 @@
  *
  *   node --import tsx bench/datapath.ts             # short run (100k packets per cell)
  *   BENCH_FULL=1 node --import tsx bench/datapath.ts # 1M packets per cell
+ * Each variant is timed BENCH_REPEAT times (default 3), the best pass counts.
  *
  * Writes bench/results/datapath.json and prints a table.
  * Targets (issue 4): 1 PMD >= 50% of the upper bound; 2 PMDs >= 1.6 x 1 PMD.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,8 +31,13 @@ import { buildTemplate, resolveTunnel, type TunnelSpec } from '../src/tunnel/ind
 
 const FULL = process.env.BENCH_FULL === '1';
 const PACKETS = Number(process.env.BENCH_PACKETS ?? (FULL ? 1_000_000 : 100_000));
+/** Timed passes per variant; the best one counts (other processes on a shared machine only ever slow a pass down). */
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const BATCH_BYTES = 1 << 20; // ~1 MiB of packet data per batch: a worker round trip costs tens of microseconds
 const FLOWS = [1000, 100_000];
+/** Issue 4's targets, with a warm cache. */
+const TARGETS = { pmd1OfDirect: 0.5, pmd2OverPmd1: 1.6 } as const;
+const verdict = (value: number, target: number): string => (value >= target ? 'PASS' : 'FAIL');
 const MIXES = { '64B': [64], IMIX: [64, 64, 64, 64, 64, 64, 64, 576, 576, 576, 576, 1500] } as const;
 const TUNNEL: TunnelSpec = { type: 'vxlan', local: '192.0.2.1', remote: '192.0.2.2', vni: 5001, srcPort: 'ovs' };
 
@@ -100,14 +106,17 @@ async function runEngine(pmds: number, rules: StaticRules, batches: PacketBatch[
   for (let k = 0; k < 2 * pmds + 2; k++) await engine.process(PacketBatch.wrap(warm.buffer.slice(0)));
   await engine.stats(true);
   const total = count(batches);
-  const t0 = process.hrtime.bigint();
-  const inflight: Promise<unknown>[] = [];
-  for (const b of stream(batches)) {
-    inflight.push(engine.process(b));
-    if (inflight.length >= 2 * pmds + 1) await inflight.shift();
+  let ns = Infinity;
+  for (let rep = 0; rep < REPEAT; rep++) {
+    const t0 = process.hrtime.bigint();
+    const inflight: Promise<unknown>[] = [];
+    for (const b of stream(batches)) {
+      inflight.push(engine.process(b));
+      if (inflight.length >= 2 * pmds + 1) await inflight.shift();
+    }
+    await Promise.all(inflight);
+    ns = Math.min(ns, Number(process.hrtime.bigint() - t0));
   }
-  await Promise.all(inflight);
-  const ns = Number(process.hrtime.bigint() - t0);
   const s = await engine.stats();
   await engine.close();
   const hits = s.pmds.reduce((a, p) => a + p.emcHits + p.megaflowHits, 0);
@@ -119,16 +128,20 @@ function runDirect(batches: PacketBatch[]): number {
   const template = buildTemplate(resolveTunnel(TUNNEL));
   const states = new Uint16Array(1);
   const total = count(batches);
-  const t0 = process.hrtime.bigint();
-  for (const b of stream(batches)) native().tunnelEncap(b.buffer, template, states, null);
-  return total / (Number(process.hrtime.bigint() - t0) / 1e9);
+  let ns = Infinity;
+  for (let rep = 0; rep < REPEAT; rep++) {
+    const t0 = process.hrtime.bigint();
+    for (const b of stream(batches)) native().tunnelEncap(b.buffer, template, states, null);
+    ns = Math.min(ns, Number(process.hrtime.bigint() - t0));
+  }
+  return total / (ns / 1e9);
 }
 
 async function main(): Promise<void> {
   const rules = new StaticRules({ tunnels: { uplink: { ...TUNNEL, port: 100 } }, rules: [{ priority: 1, match: 'in_port=1,ip', actions: 'tnl_push(uplink),2' }] });
   const rows: Record<string, unknown>[] = [];
-  console.log(`datapath bench: ${PACKETS} packets per cell, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})`);
-  console.log('mix    flows   direct Mpps  1 PMD Mpps (% of direct)  2 PMD Mpps (x 1 PMD)  hit rate');
+  console.log(`datapath bench: ${PACKETS} packets per cell, best of ${REPEAT}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg()[0].toFixed(1)}`);
+  console.log('mix    flows   direct Mpps  1 PMD Mpps (% of direct)       2 PMD Mpps (x 1 PMD)            hit rate');
   for (const [mix, sizes] of Object.entries(MIXES)) {
     for (const flows of FLOWS) {
       const batches = makeBatches(flows, sizes);
@@ -152,16 +165,20 @@ async function main(): Promise<void> {
       };
       rows.push(row);
       console.log(
-        `${mix.padEnd(6)} ${String(flows).padStart(6)}  ${(direct / 1e6).toFixed(2).padStart(11)}  ${(one.pps / 1e6).toFixed(2).padStart(10)} (${(100 * row.pmd1OfDirect).toFixed(0)}%)`.padEnd(52) +
-          `${(two.pps / 1e6).toFixed(2).padStart(10)} (x${row.pmd2OverPmd1.toFixed(2)})      ${(100 * one.hitRate).toFixed(1)}%`,
+        `${mix.padEnd(6)} ${String(flows).padStart(6)}  ${(direct / 1e6).toFixed(2).padStart(11)}  ${(one.pps / 1e6).toFixed(2).padStart(10)} (${(100 * row.pmd1OfDirect).toFixed(0)}% ${verdict(row.pmd1OfDirect, TARGETS.pmd1OfDirect)})`.padEnd(59) +
+          `${(two.pps / 1e6).toFixed(2).padStart(10)} (x${row.pmd2OverPmd1.toFixed(2)} ${verdict(row.pmd2OverPmd1, TARGETS.pmd2OverPmd1)})`.padEnd(32) +
+          `${(100 * one.hitRate).toFixed(1)}%`,
       );
     }
   }
+  const pass1 = rows.every((r) => (r.pmd1OfDirect as number) >= TARGETS.pmd1OfDirect);
+  const pass2 = rows.every((r) => (r.pmd2OverPmd1 as number) >= TARGETS.pmd2OverPmd1);
+  console.log(`targets: 1 PMD >= ${100 * TARGETS.pmd1OfDirect}% of direct: ${pass1 ? 'PASS' : 'FAIL'}; 2 PMDs >= x${TARGETS.pmd2OverPmd1} of 1 PMD: ${pass2 ? 'PASS' : 'FAIL'}`);
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'datapath.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    JSON.stringify({ date: new Date().toISOString(), full: FULL, cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, targets: { pmd1OfDirect: 0.5, pmd2OverPmd1: 1.6 }, rows }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), full: FULL, repeat: REPEAT, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), node: process.version, targets: TARGETS, pass: { pmd1OfDirect: pass1, pmd2OverPmd1: pass2 }, rows }, null, 2) + '\n',
   );
   console.log(`wrote ${out}`);
 }

@@ -392,6 +392,21 @@ Status ActionExecutor::execute(const Batch& in, uint32_t i, ByteView prog, const
   return Status::OK;
 }
 
+Status ActionExecutor::execute_in_place(const Batch& in, uint32_t i, ByteView prog, uint32_t growth, ExecResult* res) {
+  *res = ExecResult();
+  if (!in.packet_valid(i)) return Status::BAD_BATCH;
+  if (in.headroom(i) < growth) return Status::NO_HEADROOM;
+  recirc_ = nullptr;
+  depth_ = 0;
+  bool stop = false;
+  Batch work = in;
+  Status st = run(work, prog.data() + 4, le16(prog.data() + 2), i, 0, in, true, res, nullptr, &stop);
+  if (st != Status::OK) return st;
+  if (res->outputs > 0) res->drop = 0;
+  else if (res->drop == 0) res->drop = uint16_t(DropReason::NO_OUTPUT_ACTION);
+  return Status::OK;
+}
+
 Status ActionExecutor::run_segments(const uint8_t* acts, uint32_t count, uint32_t depth, const Batch& out,
                                     ExecResult* res, std::vector<uint32_t>* userspace) {
   Batch& segs = segs_[seg_level_].batch();

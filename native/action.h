@@ -128,6 +128,14 @@ class ActionExecutor {
   Status execute(const Batch& in, uint32_t i, ByteView prog, const Batch& out, ExecResult* res,
                  std::vector<uint32_t>* userspace = nullptr, const Batch* recirc = nullptr, uint32_t depth = 0);
 
+  // Runs a program for which single_output() holds on packet i of `in` itself
+  // (no copy): the packet grows into its own headroom and its final OUTPUT
+  // sets NEXT = port and DROP = 0 in `in`. NO_HEADROOM (nothing done) when
+  // the packet's headroom is below `growth`; BAD_BATCH for an invalid packet.
+  // A drop (res->drop) may leave the bytes partly rewritten: the packet is
+  // dropped anyway.
+  Status execute_in_place(const Batch& in, uint32_t i, ByteView prog, uint32_t growth, ExecResult* res);
+
   // True when the program has no clone() or userspace() and a single OUTPUT
   // as its last action; *growth = the most bytes its pushes add. Such a
   // program runs on the packet's copy in the output batch itself (one copy

@@ -43,13 +43,29 @@ Status batch_layout(uint32_t capacity, uint32_t data_size, BatchLayout* out) {
   return Status::OK;
 }
 
+namespace {
+Status init_header(uint8_t* buf, size_t len, uint32_t capacity, uint32_t data_size, uint32_t headroom,
+                   uint32_t tailroom, bool zero);
+}  // namespace
+
 Status batch_init(uint8_t* buf, size_t len, uint32_t capacity, uint32_t data_size,
                   uint32_t headroom, uint32_t tailroom) {
+  return init_header(buf, len, capacity, data_size, headroom, tailroom, true);
+}
+
+Status batch_init_zeroed(uint8_t* buf, size_t len, uint32_t capacity, uint32_t data_size,
+                         uint32_t headroom, uint32_t tailroom) {
+  return init_header(buf, len, capacity, data_size, headroom, tailroom, false);
+}
+
+namespace {
+Status init_header(uint8_t* buf, size_t len, uint32_t capacity, uint32_t data_size, uint32_t headroom,
+                   uint32_t tailroom, bool zero) {
   BatchLayout layout;
   Status st = batch_layout(capacity, data_size, &layout);
   if (st != Status::OK) return st;
   if (buf == nullptr || len < layout.total_size) return Status::BAD_ARGUMENT;
-  std::memset(buf, 0, layout.data_offset);
+  if (zero) std::memset(buf, 0, layout.data_offset);
   auto* h = reinterpret_cast<BatchHeader*>(buf);
   h->magic = kBatchMagic;
   h->version = kBatchVersion;
@@ -68,6 +84,7 @@ Status batch_init(uint8_t* buf, size_t len, uint32_t capacity, uint32_t data_siz
   for (uint32_t c = 0; c < kColumnCount; c++) h->column_offset[c] = layout.column_offset[c];
   return Status::OK;
 }
+}  // namespace
 
 Status Batch::open(uint8_t* buf, size_t len, Batch* out) {
   if (buf == nullptr || len < sizeof(BatchHeader)) return Status::BAD_BATCH;

@@ -128,6 +128,10 @@ Status batch_layout(uint32_t capacity, uint32_t data_size, BatchLayout* out);
 // layout.total_size bytes.
 Status batch_init(uint8_t* buf, size_t len, uint32_t capacity, uint32_t data_size,
                   uint32_t headroom, uint32_t tailroom);
+// batch_init for a buffer known to be all zeros (a fresh ArrayBuffer): writes
+// only the header.
+Status batch_init_zeroed(uint8_t* buf, size_t len, uint32_t capacity, uint32_t data_size,
+                         uint32_t headroom, uint32_t tailroom);
 
 // A validated, non-owning handle on a batch buffer.
 class Batch {

@@ -5,6 +5,8 @@
 #include <x86intrin.h>
 #endif
 
+#include "datapath_shard.h"
+
 namespace vs {
 
 namespace {
@@ -21,7 +23,10 @@ uint64_t datapath_cycles() {
 #endif
 }
 
-Datapath::Datapath(const DatapathConfig& config) : config_(config), cache_(config.cache) {}
+Datapath::Datapath(const DatapathConfig& config) : config_(config), cache_(config.cache) {
+  rss_layers_.fallback = config.rss_layer;
+  rss_layers_.ports = config.rss_ports;
+}
 
 void Datapath::count_drop(uint16_t reason) {
   stats_.dropped++;
@@ -32,6 +37,12 @@ Status Datapath::classify(const Batch& in, std::vector<uint32_t>* misses, uint32
   return classify_at(in, 0, UINT32_MAX, misses, ticket);
 }
 
+Status Datapath::classify_shard(const Batch& in, const ShardFilter& filter, std::vector<uint32_t>* misses,
+                                uint32_t* ticket) {
+  if (!filter.table) return classify_at(in, 0, UINT32_MAX, misses, ticket);
+  return classify_at(in, 0, UINT32_MAX, misses, ticket, &filter);
+}
+
 Status Datapath::classify_recirc(const Batch& in, uint32_t depth, uint32_t max_epoch, std::vector<uint32_t>* misses,
                                  uint32_t* ticket) {
   if (depth == 0) return Status::BAD_ARGUMENT;
@@ -39,30 +50,47 @@ Status Datapath::classify_recirc(const Batch& in, uint32_t depth, uint32_t max_e
 }
 
 Status Datapath::classify_at(const Batch& in, uint32_t depth, uint32_t max_epoch, std::vector<uint32_t>* misses,
-                             uint32_t* ticket) {
+                             uint32_t* ticket, const ShardFilter* filter) {
   uint64_t t0 = datapath_cycles();
-  Status st = parse_batch(in, config_.link_type, config_.parse);
-  if (st != Status::OK) return st;
-  rss_hash_batch(in, config_.rss_layer);
-  cache_.tick();
   uint32_t n = in.count();
   Pending p;
   p.count = n;
   p.depth = depth;
   p.flows.resize(n);
   p.answer.assign(n, -1);
+  const uint32_t* hash = in.u32(COL_HASH);
+  uint32_t own = n;
+  if (filter) {
+    if (!link_type_supported(config_.link_type)) return Status::BAD_ARGUMENT;
+    own = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      if (!in.packet_valid(i) || filter->table[hash[i] % kShardTableSize] != filter->self) {
+        p.answer[i] = kForeign;
+        continue;
+      }
+      parse_packet(in, i, config_.link_type, config_.parse, nullptr);
+      own++;
+    }
+  } else {
+    Status st = parse_batch(in, config_.link_type, config_.parse);
+    if (st != Status::OK) return st;
+    rss_hash_batch(in, rss_layers_);
+  }
+  cache_.tick();
+  if (pending_.empty()) cache_.release_retired();
   const uint16_t* drop = in.u16(COL_DROP);
+  const uint32_t epoch_limit = depth == 0 ? UINT32_MAX : max_epoch;
   for (uint32_t i = 0; i < n; i++) {
-    if (drop[i] != 0) continue;
+    if (drop[i] != 0 || p.answer[i] == kForeign) continue;
     if (!config_.cache_enabled) {
       misses->push_back(i);
       continue;
     }
     CacheLevel level;
-    p.flows[i] = depth == 0 ? cache_.lookup_ref(*in.key(i), &level) : cache_.lookup_ref(*in.key(i), &level, max_epoch);
+    p.flows[i] = cache_.lookup_epoch(*in.key(i), hash[i], &level, epoch_limit);
     if (!p.flows[i]) misses->push_back(i);
   }
-  stats_.packets += n;
+  stats_.packets += own;
   stats_.batches++;
   stats_.upcalls += misses->size();
   *ticket = next_ticket_++;
@@ -74,6 +102,18 @@ Status Datapath::classify_at(const Batch& in, uint32_t depth, uint32_t max_epoch
 
 Status Datapath::execute(uint32_t ticket, const Batch& in, const Batch& out, uint32_t start, const Answers& answers,
                          uint32_t* next, std::vector<uint32_t>* origin, std::vector<uint32_t>* cookies) {
+  return run_execute(ticket, in, &out, start, answers, next, origin, cookies, nullptr);
+}
+
+Status Datapath::execute_in_place(uint32_t ticket, const Batch& in, const Batch* out, uint32_t start,
+                                  const Answers& answers, uint32_t* next, std::vector<uint32_t>* origin,
+                                  std::vector<uint32_t>* cookies, std::vector<uint32_t>* inplace) {
+  return run_execute(ticket, in, out, start, answers, next, origin, cookies, inplace);
+}
+
+Status Datapath::run_execute(uint32_t ticket, const Batch& in, const Batch* outp, uint32_t start,
+                             const Answers& answers, uint32_t* next, std::vector<uint32_t>* origin,
+                             std::vector<uint32_t>* cookies, std::vector<uint32_t>* inplace) {
   uint64_t t0 = datapath_cycles();
   auto it = pending_.find(ticket);
   if (it == pending_.end()) return Status::BAD_ARGUMENT;
@@ -81,20 +121,28 @@ Status Datapath::execute(uint32_t ticket, const Batch& in, const Batch& out, uin
   if (p.count != in.count() || start > p.count) return Status::BAD_ARGUMENT;
   for (uint32_t k = 0; k < answers.count; k++) {
     uint32_t i = answers.index[k];
-    if (i >= p.count || answers.offsets[k] > answers.offsets[k + 1]) return Status::BAD_ARGUMENT;
+    if (i >= p.count || answers.offsets[k] > answers.offsets[k + 1] || p.answer[i] == kForeign)
+      return Status::BAD_ARGUMENT;
     p.answer[i] = int32_t(k);
   }
   uint16_t* drop = in.u16(COL_DROP);
+  const uint32_t* offset = in.u32(COL_OFFSET);
+  const uint32_t* slot_start = in.u32(COL_SLOT_START);
   uint32_t i = start;
   for (; i < p.count; i++) {
+    if (p.answer[i] == kForeign) continue;
     if (drop[i] != 0) {
       count_drop(drop[i]);
       continue;
     }
     ByteView prog;
-    Megaflow* f = p.flows[i].get();
+    Megaflow* f = p.flows[i];
+    bool single = false;
+    uint32_t growth = 0;
     if (f) {
       prog = ByteView(f->actions.data(), f->actions.size());
+      single = f->in_place;
+      growth = f->growth;
     } else if (p.answer[i] >= 0) {
       uint32_t k = uint32_t(p.answer[i]);
       prog = ByteView(answers.bytes + answers.offsets[k], answers.offsets[k + 1] - answers.offsets[k]);
@@ -103,13 +151,36 @@ Status Datapath::execute(uint32_t ticket, const Batch& in, const Batch& out, uin
         count_drop(drop[i]);
         continue;
       }
+      single = inplace && ActionExecutor::single_output(prog, &growth);
     } else {
       drop[i] = uint16_t(DropReason::UPCALL_FAILED);
       count_drop(drop[i]);
       continue;
     }
-    uint32_t before = out.count();
     ExecResult res;
+    if (inplace && single && offset[i] >= slot_start[i] + growth) {
+      uint32_t length = in.u32(COL_LENGTH)[i];
+      if (exec_.execute_in_place(in, i, prog, growth, &res) != Status::OK) {
+        drop[i] = uint16_t(DropReason::TRUNCATED_CAPTURE);
+        count_drop(drop[i]);
+        continue;
+      }
+      if (res.outputs > 0) inplace->push_back(i);
+      stats_.executed++;
+      stats_.outputs += res.outputs;
+      if (f) {
+        f->packets++;
+        f->bytes += length;
+      }
+      if (res.drop != 0) {
+        drop[i] = res.drop;
+        count_drop(res.drop);
+      }
+      continue;
+    }
+    if (!outp) break;  // needs an output batch: the caller continues at *next with one
+    const Batch& out = *outp;
+    uint32_t before = out.count();
     if (recirc_mem_.empty() && grow_recirc() != Status::OK) return Status::BATCH_FULL;
     uint32_t rbefore = recirc_.count();
     Status st = exec_.execute(in, i, prog, out, &res, cookies, &recirc_, p.depth);
@@ -142,7 +213,10 @@ Status Datapath::execute(uint32_t ticket, const Batch& in, const Batch& out, uin
     }
   }
   *next = i;
-  if (i >= p.count) pending_.erase(it);
+  if (i >= p.count) {
+    pending_.erase(it);
+    if (pending_.empty()) cache_.release_retired();
+  }
   stats_.cycles += datapath_cycles() - t0;
   return Status::OK;
 }

@@ -35,6 +35,16 @@ struct DatapathConfig {
   FlowCacheConfig cache;
   bool cache_enabled = true;  // false: every live packet is an upcall (--no-cache)
   RssLayer rss_layer = RssLayer::OUTER;  // COL_HASH written by classify (flow hash for tunnels)
+  std::vector<std::pair<uint32_t, RssLayer>> rss_ports;  // per in_port overrides of rss_layer
+};
+
+// The receive side's verdict for a batch a PMD shares with others: packet i
+// is this datapath's when it is valid and table[COL_HASH[i] % 128] == self
+// (COL_HASH already holds the RSS hash, datapath_shard.h). Other packets are
+// left alone: not parsed, looked up, executed or counted.
+struct ShardFilter {
+  const uint8_t* table = nullptr;  // 128 entries (kShardTableSize); null: every packet, hashes computed here
+  uint8_t self = 0;
 };
 
 struct DatapathStats {
@@ -68,6 +78,9 @@ class Datapath {
   // *misses. *ticket names the classified batch for execute(); tickets stay
   // valid until their batch is fully executed or drop_ticket() is called.
   Status classify(const Batch& in, std::vector<uint32_t>* misses, uint32_t* ticket);
+  // classify() of this datapath's packets only (ShardFilter), with the hash
+  // the receive side left in COL_HASH; execute() skips the others.
+  Status classify_shard(const Batch& in, const ShardFilter& filter, std::vector<uint32_t>* misses, uint32_t* ticket);
 
   // classify() for a batch of recirculated packets (take_recirc): `depth` =
   // recirculations they went through (>= 1), and only flows installed with
@@ -95,7 +108,20 @@ class Datapath {
   Status execute(uint32_t ticket, const Batch& in, const Batch& out, uint32_t start, const Answers& answers,
                  uint32_t* next, std::vector<uint32_t>* origin, std::vector<uint32_t>* cookies);
 
-  void drop_ticket(uint32_t ticket) { pending_.erase(ticket); }
+  // execute() that runs single-output programs in place (ActionExecutor::
+  // execute_in_place) when the packet's headroom covers their growth: such a
+  // packet's output is the input packet itself (NEXT = port), and its index
+  // goes to *inplace (not to an output batch or *origin). `out` may be null: execution
+  // then stops (*next) at the first packet that needs an output batch.
+  // Outputs in *inplace and in `out` together are in input order.
+  Status execute_in_place(uint32_t ticket, const Batch& in, const Batch* out, uint32_t start, const Answers& answers,
+                          uint32_t* next, std::vector<uint32_t>* origin, std::vector<uint32_t>* cookies,
+                          std::vector<uint32_t>* inplace);
+
+  void drop_ticket(uint32_t ticket) {
+    pending_.erase(ticket);
+    if (pending_.empty()) cache_.release_retired();
+  }
   size_t pending_tickets() const { return pending_.size(); }
 
   FlowCache& cache() { return cache_; }
@@ -110,15 +136,20 @@ class Datapath {
   struct Pending {
     uint32_t count = 0;
     uint32_t depth = 0;              // recirculations behind this batch's packets
-    std::vector<MegaflowRef> flows;  // null for misses and parser drops
-    std::vector<int32_t> answer;     // per packet: index into Answers, -1 none (filled in execute)
+    std::vector<Megaflow*> flows;    // null for misses and parser drops (retired flows stay valid while pending)
+    std::vector<int32_t> answer;     // per packet: index into Answers, -1 none (filled in execute), kForeign: not ours
   };
   void count_drop(uint16_t reason);
+  static constexpr int32_t kForeign = -2;
   Status classify_at(const Batch& in, uint32_t depth, uint32_t max_epoch, std::vector<uint32_t>* misses,
-                     uint32_t* ticket);
+                     uint32_t* ticket, const ShardFilter* filter = nullptr);
   Status grow_recirc();
+  Status run_execute(uint32_t ticket, const Batch& in, const Batch* out, uint32_t start, const Answers& answers,
+                     uint32_t* next, std::vector<uint32_t>* origin, std::vector<uint32_t>* cookies,
+                     std::vector<uint32_t>* inplace);
 
   DatapathConfig config_;
+  RssPortLayers rss_layers_;
   FlowCache cache_;
   ActionExecutor exec_;
   std::unordered_map<uint32_t, Pending> pending_;

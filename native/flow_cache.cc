@@ -8,20 +8,31 @@
 namespace vs {
 namespace {
 constexpr size_t kWords = sizeof(FlowKey) / 8;
+constexpr uint64_t kMul1 = 0x9e3779b97f4a7c15ull;
+constexpr uint64_t kMul2 = 0xc2b2ae3d27d4eb4full;
 
 const uint64_t* words(const FlowKey& k) { return reinterpret_cast<const uint64_t*>(&k); }
+
+uint64_t finish(uint64_t h) {
+  h ^= h >> 32;
+  h *= kMul2;
+  h ^= h >> 29;
+  return h;
+}
 }  // namespace
 
 uint64_t flow_key_hash(const FlowKey& k) {
+  // Two independent multiply chains over the 18 words (half the dependent
+  // multiplies of one chain), then a final mix.
   const uint64_t* w = words(k);
-  uint64_t h = 0x243f6a8885a308d3ull;
-  for (size_t i = 0; i < kWords; i++) {
-    h ^= w[i];
-    h *= 0x9e3779b97f4a7c15ull;
-    h ^= h >> 29;
+  uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull;
+  for (size_t i = 0; i < kWords; i += 2) {
+    a = (a ^ w[i]) * kMul1;
+    b = (b ^ w[i + 1]) * kMul2;
+    a ^= a >> 29;
+    b ^= b >> 31;
   }
-  h ^= h >> 32;
-  return h;
+  return finish(a ^ (b << 1 | b >> 63));
 }
 
 void flow_key_mask(const FlowKey& k, const FlowKey& mask, FlowKey* out) {
@@ -43,8 +54,98 @@ FlowCache::FlowCache(const FlowCacheConfig& config) : config_(config) {
   emc_.assign(n, EmcEntry{});
 }
 
-Megaflow* FlowCache::lookup(const FlowKey& key, CacheLevel* level) {
-  uint64_t h = flow_key_hash(key);
+uint64_t FlowCache::masked_hash(const Subtable& st, const FlowKey& key) const {
+  const uint64_t* k = words(key);
+  const uint64_t* m = words(st.mask);
+  uint64_t h = 0x243f6a8885a308d3ull;
+  for (uint32_t j = 0; j < st.nwords; j++) {
+    uint32_t i = st.words[j];
+    h = (h ^ (k[i] & m[i])) * kMul1;
+    h ^= h >> 29;
+  }
+  return finish(h);
+}
+
+bool FlowCache::masked_equal(const Subtable& st, const FlowKey& key, const Megaflow& f) const {
+  const uint64_t* k = words(key);
+  const uint64_t* m = words(st.mask);
+  const uint64_t* fk = words(f.key);
+  uint64_t diff = 0;
+  for (uint32_t j = 0; j < st.nwords; j++) {
+    uint32_t i = st.words[j];
+    diff |= (k[i] & m[i]) ^ fk[i];
+  }
+  return diff == 0;
+}
+
+Megaflow* FlowCache::subtable_find(const Subtable& st, const FlowKey& key) const {
+  if (st.count == 0) return nullptr;
+  uint64_t h = masked_hash(st, key);
+  size_t mask = st.table.size() - 1;
+  for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
+    const Entry& e = st.table[pos];
+    if (e.slot == kEmptySlot) return nullptr;
+    if (e.hash == h) {
+      Megaflow* f = slots_[e.slot].get();
+      if (masked_equal(st, key, *f)) return f;
+    }
+  }
+}
+
+void FlowCache::subtable_insert(Subtable& st, uint32_t slot) {
+  if ((st.count + 1) * 2 > st.table.size()) {
+    std::vector<Entry> old;
+    old.swap(st.table);
+    st.table.assign(old.empty() ? 16 : old.size() * 2, Entry{0, kEmptySlot});
+    size_t mask = st.table.size() - 1;
+    for (const Entry& e : old) {
+      if (e.slot == kEmptySlot) continue;
+      size_t pos = e.hash & mask;
+      while (st.table[pos].slot != kEmptySlot) pos = (pos + 1) & mask;
+      st.table[pos] = e;
+    }
+  }
+  uint64_t h = masked_hash(st, slots_[slot]->key);
+  size_t mask = st.table.size() - 1;
+  size_t pos = h & mask;
+  while (st.table[pos].slot != kEmptySlot) pos = (pos + 1) & mask;
+  st.table[pos] = Entry{h, slot};
+  st.count++;
+}
+
+void FlowCache::subtable_erase(Subtable& st, uint32_t slot) {
+  if (st.table.empty()) return;
+  uint64_t h = masked_hash(st, slots_[slot]->key);
+  size_t mask = st.table.size() - 1;
+  size_t pos = h & mask;
+  while (st.table[pos].slot != slot) {
+    if (st.table[pos].slot == kEmptySlot) return;
+    pos = (pos + 1) & mask;
+  }
+  // Backward-shift deletion: move later entries of the probe run into the hole.
+  size_t hole = pos;
+  for (size_t next = (hole + 1) & mask; st.table[next].slot != kEmptySlot; next = (next + 1) & mask) {
+    size_t home = st.table[next].hash & mask;
+    // The entry may move to the hole when its home is not in (hole, next].
+    bool movable = hole <= next ? (home <= hole || home > next) : (home <= hole && home > next);
+    if (movable) {
+      st.table[hole] = st.table[next];
+      hole = next;
+    }
+  }
+  st.table[hole] = Entry{0, kEmptySlot};
+  st.count--;
+}
+
+FlowCache::Subtable* FlowCache::subtable_for(const FlowKey& mask) {
+  for (auto& st : subtables_)
+    if (flow_key_equal(st->mask, mask)) return st.get();
+  return nullptr;
+}
+
+Megaflow* FlowCache::lookup(const FlowKey& key, CacheLevel* level) { return lookup_hashed(key, flow_key_hash(key), level); }
+
+Megaflow* FlowCache::lookup_hashed(const FlowKey& key, uint64_t h, CacheLevel* level) {
   if (!emc_.empty()) {
     uint32_t mask = config_.emc_entries - 1;
     for (uint32_t probe = 0; probe < 2; probe++) {
@@ -61,14 +162,11 @@ Megaflow* FlowCache::lookup(const FlowKey& key, CacheLevel* level) {
       }
     }
   }
-  FlowKey masked;
   uint64_t probes = 0;
   for (auto& st : subtables_) {
     probes++;
-    flow_key_mask(key, st->mask, &masked);
-    auto it = st->flows.find(masked);
-    if (it != st->flows.end()) {
-      Megaflow* f = slots_[it->second].get();
+    Megaflow* f = subtable_find(*st, key);
+    if (f) {
       st->hits++;
       stats_.megaflow_hits++;
       stats_.subtable_lookups += probes;
@@ -84,12 +182,7 @@ Megaflow* FlowCache::lookup(const FlowKey& key, CacheLevel* level) {
   return nullptr;
 }
 
-MegaflowRef FlowCache::lookup_ref(const FlowKey& key, CacheLevel* level) {
-  Megaflow* f = lookup(key, level);
-  return f ? slots_[f->slot] : nullptr;
-}
-
-MegaflowRef FlowCache::lookup_ref(const FlowKey& key, CacheLevel* level, uint32_t max_epoch) {
+Megaflow* FlowCache::lookup_epoch(const FlowKey& key, CacheLevel* level, uint32_t max_epoch) {
   Megaflow* f = lookup(key, level);
   if (f && f->epoch > max_epoch) {
     if (*level == CacheLevel::EMC) stats_.emc_hits--;
@@ -98,6 +191,35 @@ MegaflowRef FlowCache::lookup_ref(const FlowKey& key, CacheLevel* level, uint32_
     *level = CacheLevel::MISS;
     return nullptr;
   }
+  return f;
+}
+
+Megaflow* FlowCache::lookup_epoch(const FlowKey& key, uint32_t rss, CacheLevel* level, uint32_t max_epoch) {
+  uint64_t h;
+  if (rss == 0) {
+    h = flow_key_hash(key);
+  } else {
+    h = (uint64_t(rss) << 32 | key.in_port) ^ (uint64_t(key.recirc_id) * kMul1);
+    h = finish(h * kMul1);
+  }
+  Megaflow* f = lookup_hashed(key, h, level);
+  if (f && f->epoch > max_epoch) {
+    if (*level == CacheLevel::EMC) stats_.emc_hits--;
+    else stats_.megaflow_hits--;
+    stats_.misses++;
+    *level = CacheLevel::MISS;
+    return nullptr;
+  }
+  return f;
+}
+
+MegaflowRef FlowCache::lookup_ref(const FlowKey& key, CacheLevel* level) {
+  Megaflow* f = lookup(key, level);
+  return f ? slots_[f->slot] : nullptr;
+}
+
+MegaflowRef FlowCache::lookup_ref(const FlowKey& key, CacheLevel* level, uint32_t max_epoch) {
+  Megaflow* f = lookup_epoch(key, level, max_epoch);
   return f ? slots_[f->slot] : nullptr;
 }
 
@@ -134,33 +256,37 @@ Status FlowCache::install(const FlowKey& key, const FlowKey& mask, ByteView acti
   }
   FlowKey masked;
   flow_key_mask(key, mask, &masked);
-  Subtable* table = nullptr;
-  for (auto& st : subtables_)
-    if (flow_key_equal(st->mask, mask)) table = st.get();
+  uint32_t growth = 0;
+  bool in_place = ActionExecutor::single_output(actions, &growth);
+  Subtable* table = subtable_for(mask);
   if (table) {
-    auto it = table->flows.find(masked);
-    if (it != table->flows.end()) {
-      Megaflow& f = *slots_[it->second];
-      f.actions.assign(actions.data(), actions.data() + actions.size());
+    Megaflow* f = subtable_find(*table, masked);
+    if (f) {
+      f->actions.assign(actions.data(), actions.data() + actions.size());
+      f->in_place = in_place;
+      f->growth = growth;
       stats_.replaced++;
       return Status::OK;
     }
   }
   if (live_ >= config_.max_flows) {
     evict();
-    table = nullptr;  // eviction may remove empty subtables
-    for (auto& st : subtables_)
-      if (flow_key_equal(st->mask, mask)) table = st.get();
+    table = subtable_for(mask);  // eviction may remove empty subtables
   }
   if (!table) {
     subtables_.push_back(std::make_unique<Subtable>());
     table = subtables_.back().get();
     table->mask = mask;
+    const uint64_t* m = words(mask);
+    for (size_t i = 0; i < kWords; i++)
+      if (m[i] != 0) table->words[table->nwords++] = uint8_t(i);
   }
   auto f = std::make_shared<Megaflow>();
   f->key = masked;
   f->mask = mask;
   f->actions.assign(actions.data(), actions.data() + actions.size());
+  f->in_place = in_place;
+  f->growth = growth;
   f->id = next_id_++;
   f->epoch = epoch;
   f->gen = next_gen_++;
@@ -176,7 +302,7 @@ Status FlowCache::install(const FlowKey& key, const FlowKey& mask, ByteView acti
   }
   f->slot = slot;
   slots_[slot] = f;
-  table->flows.emplace(masked, slot);
+  subtable_insert(*table, slot);
   live_++;
   stats_.installs++;
   return Status::OK;
@@ -187,10 +313,11 @@ void FlowCache::remove_slot(uint32_t slot) {
   if (!f) return;
   for (auto it = subtables_.begin(); it != subtables_.end(); ++it) {
     if (!flow_key_equal((*it)->mask, f->mask)) continue;
-    (*it)->flows.erase(f->key);
-    if ((*it)->flows.empty()) subtables_.erase(it);
+    subtable_erase(**it, slot);
+    if ((*it)->count == 0) subtables_.erase(it);
     break;
   }
+  retired_.push_back(std::move(slots_[slot]));
   slots_[slot].reset();
   free_slots_.push_back(slot);
   live_--;
@@ -213,6 +340,8 @@ void FlowCache::evict() {
 
 void FlowCache::flush() {
   stats_.flushes += live_;
+  for (MegaflowRef& f : slots_)
+    if (f) retired_.push_back(std::move(f));
   slots_.clear();
   free_slots_.clear();
   subtables_.clear();

@@ -7,8 +7,14 @@
 // Size limit: at most max_flows megaflows; installing into a full cache first
 // evicts the least recently used eighth (ties: oldest install). The EMC holds
 // references that eviction and flush invalidate (generation check), never
-// dangling pointers. Flows are shared_ptr so a batch that looked one up keeps
-// it alive until executed, even if evicted meanwhile.
+// dangling pointers. A flow removed by eviction or flush is retired, not
+// freed: it stays valid until release_retired(), so a batch that looked it
+// up (a raw pointer, no per-packet reference counting) can still execute it;
+// the datapath releases them when no classified batch is pending.
+//
+// Megaflow subtables hash and compare only the 64-bit words of the key their
+// mask uses (a mask of in_port and dl_type touches 2 of 18 words), in an
+// open-addressing table (linear probing, backward-shift deletion).
 //
 // Configuration version: set_version() with a new value flushes every flow
 // (the slow path's answers were for the old configuration); install() with a
@@ -21,7 +27,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "bytes.h"
@@ -41,6 +46,8 @@ struct Megaflow {
   uint64_t bytes = 0;
   uint64_t used = 0;  // the cache's tick when last hit
   uint32_t epoch = 0; // install epoch (the caller's batch clock; a replace keeps the first)
+  bool in_place = false;  // ActionExecutor::single_output(actions): may run in the input batch
+  uint32_t growth = 0;    // bytes its pushes add (headroom an in-place run needs)
 };
 using MegaflowRef = std::shared_ptr<Megaflow>;
 
@@ -81,6 +88,19 @@ class FlowCache {
   // installed up to a given batch, whatever arrived since.
   MegaflowRef lookup_ref(const FlowKey& key, CacheLevel* level, uint32_t max_epoch);
 
+  // The lookup of the datapath's hot path: lookup_ref's filter without the
+  // reference (the flow stays valid until release_retired()).
+  Megaflow* lookup_epoch(const FlowKey& key, CacheLevel* level, uint32_t max_epoch);
+  // The same with the EMC indexed by `rss` (the packet's RSS hash, mixed with
+  // in_port and recirc_id) instead of a hash of the whole key, as OVS's EMC
+  // uses the packet's RSS hash: the full key is still compared. rss 0 (no
+  // hash) falls back to flow_key_hash.
+  Megaflow* lookup_epoch(const FlowKey& key, uint32_t rss, CacheLevel* level, uint32_t max_epoch);
+
+  // Frees the flows removed since the last call (no pointer to them may be in use).
+  void release_retired() { retired_.clear(); }
+  size_t retired_count() const { return retired_.size(); }
+
   // Installs (key & mask, mask, actions). BAD_ARGUMENT for an invalid action
   // program. Returns OK without installing when `version` is stale.
   Status install(const FlowKey& key, const FlowKey& mask, ByteView actions, uint32_t version, uint32_t epoch = 0);
@@ -109,15 +129,16 @@ class FlowCache {
   }
 
  private:
-  struct KeyHash {
-    size_t operator()(const FlowKey& k) const { return size_t(flow_key_hash(k)); }
-  };
-  struct KeyEq {
-    bool operator()(const FlowKey& a, const FlowKey& b) const { return flow_key_equal(a, b); }
+  struct Entry {
+    uint64_t hash;
+    uint32_t slot;  // kEmptySlot when free
   };
   struct Subtable {
     FlowKey mask;
-    std::unordered_map<FlowKey, uint32_t, KeyHash, KeyEq> flows;  // masked key -> slot
+    uint8_t words[sizeof(FlowKey) / 8];  // indices of the mask's non-zero 64-bit words
+    uint32_t nwords = 0;
+    std::vector<Entry> table;  // power-of-two size, at most half full
+    size_t count = 0;
     uint64_t hits = 0;
   };
   struct EmcEntry {
@@ -127,13 +148,22 @@ class FlowCache {
     uint32_t gen;  // 0 = empty
   };
 
+  static constexpr uint32_t kEmptySlot = 0xFFFFFFFF;
+  uint64_t masked_hash(const Subtable& st, const FlowKey& key) const;
+  bool masked_equal(const Subtable& st, const FlowKey& key, const Megaflow& f) const;
+  Megaflow* subtable_find(const Subtable& st, const FlowKey& key) const;
+  void subtable_insert(Subtable& st, uint32_t slot);
+  void subtable_erase(Subtable& st, uint32_t slot);
+  Subtable* subtable_for(const FlowKey& mask);
   void emc_insert(const FlowKey& key, uint64_t hash, const Megaflow& f);
+  Megaflow* lookup_hashed(const FlowKey& key, uint64_t h, CacheLevel* level);
   void remove_slot(uint32_t slot);
   void evict();
   void maybe_sort_subtables();
 
   FlowCacheConfig config_;
   std::vector<MegaflowRef> slots_;
+  std::vector<MegaflowRef> retired_;
   std::vector<uint32_t> free_slots_;
   std::vector<std::unique_ptr<Subtable>> subtables_;
   std::vector<EmcEntry> emc_;

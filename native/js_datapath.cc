@@ -103,6 +103,79 @@ Napi::Value shard_batch_js(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Per-port RSS layers from a Uint32Array of (port, layer) pairs.
+std::vector<std::pair<uint32_t, RssLayer>> rss_ports_arg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Uint32Array a = u32array_arg(info, i, "rssPorts");
+  if (a.ElementLength() % 2) throw_range(info.Env(), "expected (port, layer) pairs for rssPorts, received an odd length");
+  std::vector<std::pair<uint32_t, RssLayer>> out;
+  for (size_t k = 0; k < a.ElementLength(); k += 2) {
+    if (a.Data()[k + 1] > 1) throw_range(info.Env(), "expected layer 0 (outer) or 1 (inner) in rssPorts, received " + std::to_string(a.Data()[k + 1]));
+    out.emplace_back(a.Data()[k], RssLayer(a.Data()[k + 1]));
+  }
+  return out;
+}
+
+// rssShard(in, linkType, layer, table: Uint8Array(128), shards, keepLargest?, rssPorts?) ->
+//   { buffers: (ArrayBuffer | null)[], index: Uint32Array[], invalid: Uint32Array, buckets: Uint32Array(128), kept }
+// The receive side in one call: hash (parsing only what the hash needs),
+// shard batches of exactly the planned size (the input's headroom and
+// tailroom), copies, and the packets per indirection-table entry. With
+// keepLargest, the largest shard (kept, -1 when none) is not copied: its
+// buffer is null and its PMD works on the input batch (index lists its packets).
+Napi::Value rss_shard_js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Batch in = batch_arg(info, 0, "in");
+  uint32_t link_type = u32_arg(info, 1, "linkType");
+  uint32_t layer = u32_arg(info, 2, "layer");
+  ByteView table = bytes_arg(info, 3, "table");
+  uint32_t n = u32_arg(info, 4, "shards");
+  if (layer > 1) throw_status(env, Status::BAD_ARGUMENT, "rssShard layer (0 outer, 1 inner)");
+  if (table.size() != kShardTableSize) throw_status(env, Status::BAD_ARGUMENT, "rssShard: table needs 128 entries");
+  if (n == 0 || n > 64) throw_range(env, "expected shards in [1, 64], received " + std::to_string(n));
+  bool keep_largest = info.Length() > 5 && info[5].ToBoolean().Value();
+  RssPortLayers layers;
+  layers.fallback = RssLayer(layer);
+  if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) layers.ports = rss_ports_arg(info, 6);
+  ShardPlan plan;
+  Status st = shard_plan(in, link_type, layers, table.data(), n, &plan);
+  if (st != Status::OK) throw_status(env, st, "rssShard");
+  int32_t kept = -1;
+  if (keep_largest)
+    for (uint32_t s = 0; s < n; s++)
+      if (plan.count[s] > 0 && (kept < 0 || plan.count[s] > plan.count[uint32_t(kept)])) kept = int32_t(s);
+  Napi::Array buffers = Napi::Array::New(env, n);
+  std::vector<Batch> shards(n);
+  for (uint32_t s = 0; s < n; s++) {
+    if (plan.count[s] == 0 || int32_t(s) == kept) {
+      buffers.Set(s, env.Null());
+      continue;
+    }
+    BatchLayout layout;
+    if (plan.data[s] > 0xFFFFFFFFull || batch_layout(plan.count[s], uint32_t(plan.data[s]), &layout) != Status::OK)
+      throw_status(env, Status::BATCH_FULL, "rssShard: shard too large");
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, layout.total_size);
+    auto* mem = static_cast<uint8_t*>(ab.Data());
+    batch_init_zeroed(mem, layout.total_size, plan.count[s], uint32_t(plan.data[s]), in.header().headroom,
+                      in.header().tailroom);  // V8 zero-fills new ArrayBuffers
+    Batch::open(mem, layout.total_size, &shards[s]);
+    buffers.Set(s, ab);
+  }
+  std::vector<std::vector<uint32_t>> index;
+  st = shard_copy(in, plan, shards.data(), n, &index, kept);
+  if (st != Status::OK) throw_status(env, st, "rssShard");
+  Napi::Array idx = Napi::Array::New(env, n);
+  for (uint32_t s = 0; s < n; s++) idx.Set(s, to_js(env, index[s]));
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("buffers", buffers);
+  o.Set("index", idx);
+  o.Set("invalid", to_js(env, plan.invalid));
+  Napi::Uint32Array buckets = Napi::Uint32Array::New(env, kShardTableSize);
+  std::memcpy(buckets.Data(), plan.buckets, sizeof plan.buckets);
+  o.Set("buckets", buckets);
+  o.Set("kept", kept);
+  return o;
+}
+
 class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -143,6 +216,17 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
       num("rssLayer", layer);
       if (layer > 1) throw_status(env, Status::BAD_ARGUMENT, "Datapath rssLayer (0 outer, 1 inner)");
       cfg.rss_layer = RssLayer(layer);
+      Napi::Value ports = o.Get("rssPorts");
+      if (!ports.IsUndefined()) {
+        if (!ports.IsTypedArray() || ports.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+          throw_type(env, "a Uint32Array of (port, layer) pairs for rssPorts", ports);
+        Napi::Uint32Array a = ports.As<Napi::Uint32Array>();
+        if (a.ElementLength() % 2) throw_range(env, "expected (port, layer) pairs for rssPorts, received an odd length");
+        for (size_t k = 0; k < a.ElementLength(); k += 2) {
+          if (a.Data()[k + 1] > 1) throw_range(env, "expected layer 0 (outer) or 1 (inner) in rssPorts");
+          cfg.rss_ports.emplace_back(a.Data()[k], RssLayer(a.Data()[k + 1]));
+        }
+      }
       Napi::Value c = o.Get("cache");
       if (!c.IsUndefined()) cfg.cache_enabled = c.ToBoolean().Value();
       if (!link_type_supported(cfg.link_type)) throw_status(env, Status::BAD_ARGUMENT, "Datapath linkType");
@@ -151,12 +235,27 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
   }
 
  private:
+  // A ShardFilter from (table: Uint8Array(128), self) at info[i], info[i + 1]; none when absent or null.
+  ShardFilter filter_arg(const Napi::CallbackInfo& info, size_t i) {
+    ShardFilter f;
+    if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return f;
+    ByteView table = bytes_arg(info, i, "shardTable");
+    if (table.size() != kShardTableSize) throw_status(info.Env(), Status::BAD_ARGUMENT, "shardTable needs 128 entries");
+    uint32_t self = u32_arg(info, i + 1, "shardSelf");
+    if (self > 0xFF) throw_range(info.Env(), "expected shardSelf in [0, 255], received " + std::to_string(self));
+    f.table = table.data();
+    f.self = uint8_t(self);
+    return f;
+  }
+
+  // classify(in, shardTable?, shardSelf?)
   Napi::Value classify(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Batch in = batch_arg(info, 0, "in");
+    ShardFilter filter = filter_arg(info, 1);
     std::vector<uint32_t> misses;
     uint32_t ticket = 0;
-    Status st = dp_->classify(in, &misses, &ticket);
+    Status st = dp_->classify_shard(in, filter, &misses, &ticket);
     if (st != Status::OK) throw_status(env, st, "classify");
     Napi::Object o = Napi::Object::New(env);
     o.Set("ticket", ticket);
@@ -198,25 +297,39 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
     return o;
   }
 
-  Napi::Object run_execute(Napi::Env env, uint32_t ticket, const Batch& in, const Batch& out, uint32_t start,
-                           const Answers& a) {
+  // `out` null: in-place mode without an output batch (execute_in_place).
+  Napi::Object run_execute(Napi::Env env, uint32_t ticket, const Batch& in, const Batch* out, uint32_t start,
+                           const Answers& a, bool in_place) {
     uint32_t next = 0;
-    std::vector<uint32_t> origin, cookies;
-    Status st = dp_->execute(ticket, in, out, start, a, &next, &origin, &cookies);
+    origin_.clear();
+    cookies_.clear();
+    inplace_.clear();
+    Status st = in_place ? dp_->execute_in_place(ticket, in, out, start, a, &next, &origin_, &cookies_, &inplace_)
+                         : dp_->execute(ticket, in, *out, start, a, &next, &origin_, &cookies_);
     if (st != Status::OK) throw_status(env, st, "execute");
     Napi::Object o = Napi::Object::New(env);
     o.Set("next", next);
-    o.Set("origin", to_js(env, origin));
-    o.Set("cookies", to_js(env, cookies));
+    o.Set("origin", to_js(env, origin_));
+    o.Set("cookies", to_js(env, cookies_));
+    if (in_place) o.Set("inplace", to_js(env, inplace_));
     return o;
   }
 
-  // execute(ticket, in, out, start, answerIndex, answerOffsets, answerBytes)
+  // An output batch argument, or null (in-place mode only).
+  bool out_arg(const Napi::CallbackInfo& info, size_t i, bool in_place, Batch* out) {
+    if (in_place && info[i].IsNull()) return false;
+    *out = batch_arg(info, i, "out");
+    return true;
+  }
+
+  // execute(ticket, in, out, start, answerIndex, answerOffsets, answerBytes, inPlace?)
   Napi::Value execute(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t ticket = u32_arg(info, 0, "ticket");
     Batch in = batch_arg(info, 1, "in");
-    Batch out = batch_arg(info, 2, "out");
+    bool in_place = info.Length() > 7 && info[7].ToBoolean().Value();
+    Batch out;
+    bool has_out = out_arg(info, 2, in_place, &out);
     uint32_t start = u32_arg(info, 3, "start");
     Napi::Uint32Array idx = u32array_arg(info, 4, "answerIndex");
     Napi::Uint32Array offs = u32array_arg(info, 5, "answerOffsets");
@@ -226,18 +339,21 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
     for (size_t k = 0; k < offs.ElementLength(); k++)
       if (offs.Data()[k] > bytes.size()) throw_status(env, Status::BAD_ARGUMENT, "execute: answer offset beyond answerBytes");
     Answers a{bytes.data(), offs.Data(), idx.Data(), uint32_t(idx.ElementLength())};
-    return run_execute(env, ticket, in, out, start, a);
+    return run_execute(env, ticket, in, has_out ? &out : nullptr, start, a, in_place);
   }
 
-  // process(in, out): classify, and when nothing missed, execute everything.
-  // -> { ticket, misses, next?, origin?, cookies? } (ticket 0 when executed)
+  // process(in, out, inPlace?, shardTable?, shardSelf?): classify, and when nothing missed, execute everything.
+  // -> { ticket, misses, next?, origin?, cookies?, inplace? } (ticket 0 when executed)
   Napi::Value process(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Batch in = batch_arg(info, 0, "in");
-    Batch out = batch_arg(info, 1, "out");
+    bool in_place = info.Length() > 2 && info[2].ToBoolean().Value();
+    Batch out;
+    bool has_out = out_arg(info, 1, in_place, &out);
+    ShardFilter filter = filter_arg(info, 3);
     std::vector<uint32_t> misses;
     uint32_t ticket = 0;
-    Status st = dp_->classify(in, &misses, &ticket);
+    Status st = dp_->classify_shard(in, filter, &misses, &ticket);
     if (st != Status::OK) throw_status(env, st, "process");
     if (!misses.empty()) {
       Napi::Object o = Napi::Object::New(env);
@@ -245,7 +361,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
       o.Set("misses", to_js(env, misses));
       return o;
     }
-    Napi::Object o = run_execute(env, ticket, in, out, 0, Answers());
+    Napi::Object o = run_execute(env, ticket, in, has_out ? &out : nullptr, 0, Answers(), in_place);
     o.Set("ticket", o.Get("next").As<Napi::Number>().Uint32Value() >= in.count() ? 0u : ticket);
     o.Set("misses", Napi::Uint32Array::New(env, 0));
     return o;
@@ -345,6 +461,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
   }
 
   std::unique_ptr<Datapath> dp_;
+  std::vector<uint32_t> origin_, cookies_, inplace_;  // reused across calls
 };
 
 }  // namespace
@@ -355,6 +472,7 @@ void register_datapath(Napi::Env env, Napi::Object exports) {
   exports.Set("validateActions", Napi::Function::New(env, validate_actions_js, "validateActions"));
   exports.Set("executeActions", Napi::Function::New(env, execute_actions_js, "executeActions"));
   exports.Set("shardBatch", Napi::Function::New(env, shard_batch_js, "shardBatch"));
+  exports.Set("rssShard", Napi::Function::New(env, rss_shard_js, "rssShard"));
   exports.Set("Datapath", DatapathWrap::define(env));
 }
 

@@ -10,6 +10,8 @@ namespace vs::parse_detail {
 
 namespace {
 bool tunnel_port(const ParseOptions& opt, uint16_t port) {
+  if (opt.vxlan_count == 1 && opt.geneve_count == 1 && opt.mpls_udp_count == 1)  // the usual case: one port each
+    return port == opt.vxlan_ports[0] || port == opt.geneve_ports[0] || port == opt.mpls_udp_ports[0];
   for (uint8_t k = 0; k < opt.vxlan_count && k < kMaxTunnelPorts; k++)
     if (opt.vxlan_ports[k] == port) return true;
   for (uint8_t k = 0; k < opt.geneve_count && k < kMaxTunnelPorts; k++)
@@ -119,8 +121,17 @@ bool parse_fast(ByteView pkt, size_t wire, const ParseOptions& opt, FlowKey& key
         flags |= partial ? FLAG_L4_CSUM_PARTIAL : FLAG_L4_CSUM_BAD;
       }
     }
-  } else if ((proto == 6 || csum_field != 0) && holds_partial(pkt, l4, l4_len, field, proto, ip)) {
-    flags |= FLAG_L4_CSUM_PARTIAL;
+  } else if (proto == 6 || csum_field != 0) {
+    // holds_partial's first test (the field equals the folded pseudo-header
+    // sum, with or without the length) on native-order sums, as the verify
+    // branch above; only a field that passes it costs the full check.
+    uint64_t ps_no_len = csum_add_carry64(csum_native_add(0, ip.src, ip.v6 ? 32 : 8), csum_native_word(proto));
+    uint32_t len32 = uint32_t(l4_len);
+    uint64_t ps = csum_add_carry64(csum_add_carry64(ps_no_len, csum_native_word(uint16_t(len32 >> 16))),
+                                   csum_native_word(uint16_t(len32)));
+    if ((csum_field == csum_native_fold(ps) || csum_field == csum_native_fold(ps_no_len)) &&
+        holds_partial(pkt, l4, l4_len, field, proto, ip))
+      flags |= FLAG_L4_CSUM_PARTIAL;
   }
   // Committed: fill the key and the columns.
   std::memcpy(key.dl_dst, h, 12);

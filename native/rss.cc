@@ -54,25 +54,23 @@ const uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 }  // namespace
 
 uint32_t RssHasher::hash_key(const FlowKey& k) const {
-  uint8_t in[kRssMaxInput];
-  size_t n = 0;
+  // The table lookups of hash() straight from the key's bytes (no input copy).
+  uint32_t h = 0;
+  size_t pos;
   if (k.dl_type == 0x0800 && std::memcmp(k.nw_src, kMappedPrefix, 12) == 0) {
-    std::memcpy(in, k.nw_src + 12, 4);
-    std::memcpy(in + 4, k.nw_dst + 12, 4);
-    n = 8;
+    for (size_t b = 0; b < 4; b++) h ^= table_[b][k.nw_src[12 + b]] ^ table_[4 + b][k.nw_dst[12 + b]];
+    pos = 8;
   } else if (k.dl_type == 0x86dd) {
-    std::memcpy(in, k.nw_src, 16);
-    std::memcpy(in + 16, k.nw_dst, 16);
-    n = 32;
+    for (size_t b = 0; b < 16; b++) h ^= table_[b][k.nw_src[b]] ^ table_[16 + b][k.nw_dst[b]];
+    pos = 32;
   } else {
     return 0;
   }
   if (has_ports(k.nw_proto) && !(k.nw_frag & kNwFragAny)) {
-    store_be16(in + n, k.tp_src);
-    store_be16(in + n + 2, k.tp_dst);
-    n += 4;
+    h ^= table_[pos][k.tp_src >> 8] ^ table_[pos + 1][k.tp_src & 0xff];
+    h ^= table_[pos + 2][k.tp_dst >> 8] ^ table_[pos + 3][k.tp_dst & 0xff];
   }
-  return hash(in, n);
+  return h;
 }
 
 uint32_t RssHasher::hash_headers(ByteView pkt, uint16_t l3, uint16_t l4) const {
@@ -102,19 +100,80 @@ const RssHasher& ms_rss_hasher() {
   return hasher;
 }
 
+uint32_t rss_hash_packet(const Batch& batch, uint32_t i, RssLayer layer, const RssHasher& hasher) {
+  if (layer == RssLayer::INNER && batch.u16(COL_INNER_L3)[i] != kAbsent)
+    return hasher.hash_headers(batch.packet(i).view(), batch.u16(COL_INNER_L3)[i], batch.u16(COL_INNER_L4)[i]);
+  if (batch.u32(COL_FLAGS)[i] & FLAG_PARSED) return hasher.hash_key(*batch.key(i));
+  return hasher.hash_headers(batch.packet(i).view(), batch.u16(COL_L3)[i], batch.u16(COL_L4)[i]);
+}
+
+bool rss_hash_frame(ByteView pkt, uint32_t wire, uint32_t* hash, const RssHasher& hasher) {
+  // The acceptance test of parse_fast (parse_fast.cc): whatever passes it is
+  // parsed there into a key whose addresses and ports are these bytes.
+  const size_t n = pkt.size();
+  if (wire != n || n < 14 + 20 + 8 || n >= kAbsent) return false;
+  const uint8_t* h = pkt.data();
+  size_t l3 = 14;
+  uint16_t type = load_be16(h + 12);
+  if (type == 0x8100) {
+    type = load_be16(h + 16);
+    l3 = 18;
+  }
+  size_t l4, end;
+  uint8_t proto;
+  const uint8_t* q = h + l3;
+  const bool v4 = type == 0x0800;
+  if (v4) {
+    if (q[0] != 0x45 || (load_be16(q + 6) & 0x3fff) != 0) return false;
+    size_t total = load_be16(q + 2);
+    if (total < 20 || l3 + total > n) return false;
+    proto = q[9];
+    l4 = l3 + 20;
+    end = l3 + total;
+  } else if (type == 0x86dd) {
+    if (l3 + 40 > n || (q[0] >> 4) != 6) return false;
+    size_t plen = load_be16(q + 4);
+    if (plen == 0 || l3 + 40 + plen > n) return false;
+    proto = q[6];
+    l4 = l3 + 40;
+    end = l4 + plen;
+  } else {
+    return false;
+  }
+  const uint8_t* t = h + l4;
+  if (proto == 6) {
+    if (l4 + 20 > end) return false;
+    size_t doff = size_t(t[12] >> 4) * 4;
+    if (doff < 20 || l4 + doff > end) return false;
+  } else if (proto == 17) {
+    if (l4 + 8 > end) return false;
+    size_t ulen = load_be16(t + 4);
+    uint16_t dport = load_be16(t + 2);
+    if (ulen < 8 || l4 + ulen > end || dport == 4789 || dport == 6081 || dport == 6635) return false;
+  } else {
+    return false;
+  }
+  if (v4) {
+    *hash = hasher.hash_v4_ports(q + 12, t);
+  } else {
+    uint8_t in[kRssMaxInput];
+    std::memcpy(in, q + 8, 32);
+    std::memcpy(in + 32, t, 4);
+    *hash = hasher.hash(in, 36);
+  }
+  return true;
+}
+
 void rss_hash_batch(const Batch& batch, RssLayer layer, const RssHasher& hasher) {
   uint32_t* hash = batch.u32(COL_HASH);
-  const uint32_t* flags = batch.u32(COL_FLAGS);
-  for (uint32_t i = 0; i < batch.count(); i++) {
-    MutByteView pkt = batch.packet(i);
-    if (layer == RssLayer::INNER && batch.u16(COL_INNER_L3)[i] != kAbsent) {
-      hash[i] = hasher.hash_headers(pkt.view(), batch.u16(COL_INNER_L3)[i], batch.u16(COL_INNER_L4)[i]);
-    } else if (flags[i] & FLAG_PARSED) {
-      hash[i] = hasher.hash_key(*batch.key(i));
-    } else {
-      hash[i] = hasher.hash_headers(pkt.view(), batch.u16(COL_L3)[i], batch.u16(COL_L4)[i]);
-    }
-  }
+  for (uint32_t i = 0; i < batch.count(); i++) hash[i] = rss_hash_packet(batch, i, layer, hasher);
+}
+
+void rss_hash_batch(const Batch& batch, const RssPortLayers& layers, const RssHasher& hasher) {
+  if (layers.ports.empty()) return rss_hash_batch(batch, layers.fallback, hasher);
+  uint32_t* hash = batch.u32(COL_HASH);
+  const uint32_t* in_port = batch.u32(COL_IN_PORT);
+  for (uint32_t i = 0; i < batch.count(); i++) hash[i] = rss_hash_packet(batch, i, layers.of(in_port[i]), hasher);
 }
 
 }  // namespace vs

@@ -11,6 +11,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "batch.h"
 #include "bytes.h"
@@ -36,6 +38,13 @@ class RssHasher {
  public:
   explicit RssHasher(const uint8_t* key = kMsRssKey);
   uint32_t hash(const uint8_t* input, size_t len) const;  // len <= kRssMaxInput
+  // hash() of the IPv4 5-tuple input: 8 address bytes then 4 port bytes, wherever they are.
+  uint32_t hash_v4_ports(const uint8_t* addrs, const uint8_t* ports) const {
+    uint32_t h = 0;
+    for (size_t b = 0; b < 8; b++) h ^= table_[b][addrs[b]];
+    for (size_t b = 0; b < 4; b++) h ^= table_[8 + b][ports[b]];
+    return h;
+  }
 
   // Hash of the outermost packet from its flow key (nw_src/nw_dst, tp_src/tp_dst).
   uint32_t hash_key(const FlowKey& key) const;
@@ -56,9 +65,37 @@ enum class RssLayer : uint32_t {
   INNER = 1,  // INNER_L3/INNER_L4 when present, else the outer headers
 };
 
+// The layer per in_port: `ports` overrides `fallback` for the ports it lists
+// (RSS settings per port, as each NIC port has its own hash fields).
+struct RssPortLayers {
+  RssLayer fallback = RssLayer::OUTER;
+  std::vector<std::pair<uint32_t, RssLayer>> ports;
+  RssLayer of(uint32_t in_port) const {
+    for (const auto& p : ports)
+      if (p.first == in_port) return p.second;
+    return fallback;
+  }
+};
+
+// The hash rss_hash_batch gives packet i (OUTER or INNER), from its parsed
+// columns and key.
+uint32_t rss_hash_packet(const Batch& batch, uint32_t i, RssLayer layer, const RssHasher& hasher = ms_rss_hasher());
+
+// The receive side's hash straight from the bytes, without parsing, for the
+// frames the parser's short path takes (Ethernet, at most one 802.1Q tag,
+// IPv4 without options or fragmentation / IPv6 without extension headers,
+// TCP or UDP to a port that is no tunnel, lengths consistent, whole frame
+// captured): then *hash = what rss_hash_packet gives after parse_batch, for
+// either layer (such frames have no inner headers), and true. False for any
+// other frame (the caller parses it). `wire` is the packet's wire length;
+// tunnel ports are ParseOptions' defaults.
+bool rss_hash_frame(ByteView pkt, uint32_t wire, uint32_t* hash, const RssHasher& hasher = ms_rss_hasher());
+
 // Writes COL_HASH for every packet of the batch. OUTER reads each packet's
 // flow key, so the batch must be parsed (FLAG_PARSED); unparsed packets hash
 // from their L3/L4 columns instead.
 void rss_hash_batch(const Batch& batch, RssLayer layer, const RssHasher& hasher = ms_rss_hasher());
+// The same with each packet's layer chosen by its COL_IN_PORT.
+void rss_hash_batch(const Batch& batch, const RssPortLayers& layers, const RssHasher& hasher = ms_rss_hasher());
 
 }  // namespace vs

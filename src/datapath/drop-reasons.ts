@@ -53,6 +53,10 @@ export const DROP_REASONS = [
   ["upcall_failed", "the slow path failed to translate the packet"],
   ["bad_action_program", "the slow path answered with an invalid action program"],
   ["recirculation_too_deep", "more recirculations than the datapath allows for one packet"],
+  ["port_mtu_exceeded", "frame larger than the output port's MTU: dropped at output (OVS ovs_tx_mtu_exceeded_drops)"],
+  ["underlay_mtu_exceeded", "underlay frame larger than the sending NIC's MTU, not fragmented (OVS userspace never fragments; or DF set)"],
+  ["underlay_rx_oversize", "underlay frame larger than the receiving NIC's MTU"],
+  ["underlay_vlan_mismatch", "underlay frame's VLAN is not the receiving NIC's VLAN"],
   ["csum_offset_out_of_packet", "partial checksum start/offset point outside the packet"],
   ["gso_type_mismatch", "gso_type does not match the packet's IP version or L4 protocol"],
   ["gso_bad_headers", "GSO super-packet headers missing or inconsistent (lengths, offsets)"],
@@ -89,6 +93,7 @@ export const DROP_REASONS = [
   ["ovs_reserved_mac", "OVS NORMAL: reserved destination MAC (01:80:c2:00:00:0x) is not forwarded"],
   ["ovs_resubmit_too_deep", "OVS: resubmit/goto_table nesting deeper than 64"],
   ["ovs_ttl_expired", "OVS: dec_ttl on a packet with TTL 0 or 1 (no controller)"],
+  ["linux_bridge_link_local", "hybrid plumbing: the Linux bridge (qbr) does not forward link-local 01:80:c2:00:00:01-0f (group_fwd_mask 0)"],
 ] as const;
 
 export type DropReasonName = (typeof DROP_REASONS)[number][0];

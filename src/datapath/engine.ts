@@ -3,10 +3,13 @@
  * trip through the slow path, and the deterministic merge of outputs.
  *
  * Per batch k:
- *  1. With more than one PMD, the batch is parsed and hashed (Toeplitz, the
- *     port's inner or outer headers) and each packet is copied to the batch of
- *     the PMD owning its rx queue (RETA -> rx queue -> PMD). With one PMD the
- *     batch itself is handed over (no copy).
+ *  1. With more than one PMD, every packet is hashed (Toeplitz over the
+ *     port's inner or outer headers, straight from the bytes where the
+ *     parser's short path applies) and goes to the PMD owning its rx queue
+ *     (RETA -> rx queue -> PMD): the PMD with the most packets gets the input
+ *     batch itself with a shard filter, the others copies of their packets.
+ *     With one PMD the batch itself is handed over (no copy). Packets per rx
+ *     queue are counted here (the load of `cycles` / `group` assignment).
  *  2. Every PMD gets one task per batch (so installs reach all of them at the
  *     same point) and classifies its packets.
  *  3. Misses of all PMDs are translated on this thread in input order, after
@@ -44,8 +47,23 @@ export interface EngineOptions {
   rxqs?: number;
   /** other_config:pmd-rxq-assign (default cycles, as OVS). */
   rxqAssign?: RxqAssign;
+  /**
+   * Measured load of each rx queue (e.g. `rxqStats()` packets of an earlier
+   * run) for the first assignment; without it every queue counts as 0.
+   */
+  rxqLoad?: readonly number[];
+  /**
+   * Reassign rx queues every N batches from the packets each queue received
+   * in the last N batches (as OVS reassigns from its last intervals' cycles;
+   * counted on the receive side, so the assignment is deterministic). 0
+   * (default): never. With several PMDs a queue that moves changes PMD (its
+   * flows' EMC entries and per-PMD tunnel IP ID counters stay behind).
+   */
+  rebalanceInterval?: number;
   /** Headers the RSS hash covers (default outer). */
   rssLayer?: RssLayer;
+  /** Per-port RSS setting (in_port -> layer), overriding rssLayer for those ports. */
+  rssLayerByPort?: Readonly<Record<number, RssLayer>>;
   /** pcap link type of the input (default 1, Ethernet). */
   linkType?: number;
   maxFlows?: number;
@@ -58,7 +76,12 @@ export interface EngineOptions {
 
 /** The outcome of one input batch. */
 export class BatchResult {
-  /** Output packets in merged order: chunk index, packet index in the chunk, input position. */
+  /**
+   * Output packets in merged order: chunk index, packet index in the chunk,
+   * input position. A chunk is an output batch or an input batch whose
+   * packets were executed in place: not every packet of a chunk is an
+   * output, so read them through outIndex / forEachOutput.
+   */
   readonly chunks: PacketBatch[];
   readonly outChunk: Uint32Array;
   readonly outIndex: Uint32Array;
@@ -117,6 +140,17 @@ export interface PmdStats extends NativeDatapathStats {
   tasks: number;
 }
 
+/** One rx queue, as `ovs-appctl dpif-netdev/pmd-rxq-show` lists it. */
+export interface RxqStat {
+  queue: number;
+  pmd: number;
+  /** Packets received in the current interval (since the last assignment). */
+  packets: number;
+  /** Packets of the interval the current assignment was computed from (its load). */
+  load: number;
+  total: number;
+}
+
 export interface EngineStats {
   wallNs: number;
   packets: number;
@@ -130,19 +164,31 @@ export interface EngineStats {
 interface Shard {
   pmd: number;
   buffer: ArrayBuffer | null;
-  /** Input position of each packet of the shard; null = identity (single PMD). */
+  /** Input position of each packet of the shard; null = identity (the input batch itself). */
   index: Uint32Array | null;
+  /** The input batch shared with other PMDs: this PMD's packets (input positions), sent as a shard filter. */
+  own?: Uint32Array;
 }
 
 const EMPTY_U32 = new Uint32Array(0);
 const NO_ANSWERS = { index: EMPTY_U32, offsets: new Uint32Array(1), bytes: new Uint8Array(0) };
 
 export class DatapathEngine {
-  private readonly opts: Required<Omit<EngineOptions, 'crashPmdAtBatch' | 'slowPath'>>;
+  private readonly opts: Required<Omit<EngineOptions, 'crashPmdAtBatch' | 'slowPath' | 'rxqLoad' | 'rssLayerByPort'>>;
+  /** rssLayerByPort as (port, layer) pairs; null when none. */
+  private readonly rssPorts: Uint32Array | null;
   private readonly pmds: PmdRunner[];
   private readonly handler: UpcallHandler;
+  /** Indirection table entry -> PMD (the RETA composed with the rx queue assignment). */
   private readonly table = new Uint8Array(RETA_SIZE);
-  private readonly parser: { parse(buffer: ArrayBuffer, linkType: number): void } | undefined;
+  private readonly reta: Uint16Array;
+  private readonly pmdOfRxq: Uint8Array;
+  /** Packets per rx queue: this interval, the interval the assignment used, and in all. */
+  private readonly rxqPackets: Float64Array;
+  private readonly rxqLoad: Float64Array;
+  private readonly rxqTotal: Float64Array;
+  /** Batch sequence from which a requested rebalance applies. */
+  private rebalanceAt = -1;
   private seq = 0;
   private packets = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -169,15 +215,30 @@ export class DatapathEngine {
       maxFlows: options.maxFlows ?? 65536,
       emcEntries: options.emcEntries ?? 8192,
       pipeline: options.pipeline ?? 2,
+      rebalanceInterval: options.rebalanceInterval ?? 0,
     };
     if (!Number.isInteger(this.opts.pipeline) || this.opts.pipeline < 1) throw new RangeError(`expected a positive integer for pipeline, received ${this.opts.pipeline}`);
-    const reta = defaultReta(this.opts.rxqs);
-    const assignment = assignRxqs(Array.from({ length: this.opts.rxqs }, (_, q) => ({ port: 0, queue: q })), pmds, this.opts.rxqAssign);
-    const pmdOfRxq = new Uint8Array(this.opts.rxqs);
-    assignment.forEach((qs, p) => qs.forEach((q) => (pmdOfRxq[q.queue] = p)));
-    for (let i = 0; i < RETA_SIZE; i++) this.table[i] = pmdOfRxq[reta[i]];
+    const ri = this.opts.rebalanceInterval;
+    if (!Number.isInteger(ri) || ri < 0) throw new RangeError(`expected a non-negative integer for rebalanceInterval, received ${ri}`);
+    this.reta = defaultReta(this.opts.rxqs);
+    this.pmdOfRxq = new Uint8Array(this.opts.rxqs);
+    this.rxqPackets = new Float64Array(this.opts.rxqs);
+    this.rxqTotal = new Float64Array(this.opts.rxqs);
+    this.rxqLoad = new Float64Array(this.opts.rxqs);
+    const load = options.rxqLoad;
+    if (load !== undefined) {
+      if (load.length !== this.opts.rxqs || load.some((v) => !(Number.isFinite(v) && v >= 0)))
+        throw new RangeError(`expected ${this.opts.rxqs} non-negative numbers for rxqLoad, received ${JSON.stringify(load)}`);
+      this.rxqLoad.set(load);
+    }
+    this.assign();
+    const byPort = Object.entries(options.rssLayerByPort ?? {});
+    for (const [port, layer] of byPort) {
+      if (!/^\d+$/.test(port) || Number(port) > 0xffffffff || (layer !== 'inner' && layer !== 'outer'))
+        throw new RangeError(`expected port numbers mapped to 'inner' or 'outer' for rssLayerByPort, received ${port}: ${String(layer)}`);
+    }
+    this.rssPorts = byPort.length ? Uint32Array.from(byPort.flatMap(([port, layer]) => [Number(port), layer === 'inner' ? 1 : 0])) : null;
     this.handler = new UpcallHandler(options.slowPath, this.opts.cache);
-    this.parser = pmds > 1 ? new (native().Parser)() : undefined;
     this.perPmdUpcalls = Array.from({ length: pmds }, () => ({ ok: 0, failed: 0 }));
     this.pmds = Array.from({ length: pmds }, (_, pmd) =>
       createPmd(
@@ -189,6 +250,7 @@ export class DatapathEngine {
             maxFlows: this.opts.maxFlows,
             emcEntries: this.opts.emcEntries,
             rssLayer: this.opts.rssLayer === 'inner' ? 1 : 0,
+            ...(this.rssPorts ? { rssPorts: this.rssPorts } : {}),
           },
           ...(options.crashPmdAtBatch?.pmd === pmd ? { crashAtBatch: options.crashPmdAtBatch.batch } : {}),
         },
@@ -199,6 +261,44 @@ export class DatapathEngine {
 
   static create(options: EngineOptions): DatapathEngine {
     return new DatapathEngine(options);
+  }
+
+  /** Assigns rx queues to PMDs from rxqLoad (pmd-rxq-assign) and rebuilds the table. */
+  private assign(): void {
+    const refs = Array.from(this.rxqLoad, (load, queue) => ({ port: 0, queue, load }));
+    assignRxqs(refs, this.opts.pmds, this.opts.rxqAssign).forEach((qs, p) => qs.forEach((q) => (this.pmdOfRxq[q.queue] = p)));
+    for (let i = 0; i < RETA_SIZE; i++) this.table[i] = this.pmdOfRxq[this.reta[i]];
+  }
+
+  /** Reassigns from the packets each queue received since the last assignment. */
+  private rebalanceNow(): void {
+    this.rxqLoad.set(this.rxqPackets);
+    this.rxqPackets.fill(0);
+    this.assign();
+  }
+
+  /**
+   * Reassigns rx queues from the load measured since the last assignment
+   * (`ovs-appctl dpif-netdev/pmd-rxq-rebalance`), from the next batch passed
+   * to process() on: batches already passed keep their PMDs.
+   */
+  rebalance(): void {
+    this.rebalanceAt = this.seq;
+  }
+
+  /**
+   * Rx queues: PMD, packets this interval, the load the assignment used and
+   * the total. Counted on the receive side, which runs with more than one PMD
+   * (with one PMD every queue is on it and nothing is counted).
+   */
+  rxqStats(): RxqStat[] {
+    return Array.from(this.pmdOfRxq, (pmd, queue) => ({
+      queue,
+      pmd,
+      packets: this.rxqPackets[queue],
+      load: this.rxqLoad[queue],
+      total: this.rxqTotal[queue],
+    }));
   }
 
   /** Translation listener (explain / trace). */
@@ -240,13 +340,33 @@ export class DatapathEngine {
     }
   }
 
-  private shard(batch: PacketBatch): { shards: Shard[]; invalid: Uint32Array } {
+  /**
+   * Receive side (batches in sequence order): RSS hash, rx queue, PMD. Runs
+   * a due rebalance first, and counts packets per rx queue.
+   */
+  private shard(seq: number, batch: PacketBatch): { shards: Shard[]; invalid: Uint32Array } {
+    const ri = this.opts.rebalanceInterval;
+    if ((ri > 0 && seq > 0 && seq % ri === 0) || (this.rebalanceAt >= 0 && seq >= this.rebalanceAt)) {
+      this.rebalanceAt = -1;
+      this.rebalanceNow();
+    }
     if (this.pmds.length === 1) return { shards: [{ pmd: 0, buffer: batch.buffer, index: null }], invalid: EMPTY_U32 };
-    this.parser!.parse(batch.buffer, this.opts.linkType);
-    native().rssHashBatch(batch.buffer, this.opts.rssLayer === 'inner' ? 1 : 0);
-    const bufs = this.pmds.map(() => PacketBatch.create({ capacity: Math.max(batch.count, 1), dataSize: batch.dataSize, headroom: batch.headroom, tailroom: batch.tailroom }).buffer);
-    const { index, invalid } = native().shardBatch(batch.buffer, this.table, bufs);
-    return { shards: this.pmds.map((_, p) => ({ pmd: p, buffer: index[p].length ? bufs[p] : null, index: index[p] })), invalid };
+    // The PMD with the most packets works on the input batch itself (filtered
+    // by the hash); only the other PMDs' packets are copied.
+    const r = native().rssShard(batch.buffer, this.opts.linkType, this.opts.rssLayer === 'inner' ? 1 : 0, this.table, this.pmds.length, true, this.rssPorts);
+    for (let b = 0; b < RETA_SIZE; b++) {
+      const n = r.buckets[b];
+      if (n) {
+        this.rxqPackets[this.reta[b]] += n;
+        this.rxqTotal[this.reta[b]] += n;
+      }
+    }
+    return {
+      shards: this.pmds.map((_, p) =>
+        p === r.kept ? { pmd: p, buffer: batch.buffer, index: null, own: r.index[p] } : { pmd: p, buffer: r.buffers[p], index: r.index[p] },
+      ),
+      invalid: r.invalid,
+    };
   }
 
   private installsFor(seq: number): InstallSet[] {
@@ -266,11 +386,13 @@ export class DatapathEngine {
       if (this.failure) throw this.failure;
       const count = batch.count;
       const drops = new Uint16Array(count);
-      const { shards, invalid } = this.shard(batch);
+      const { shards, invalid } = this.shard(seq, batch);
       for (const i of invalid) drops[i] = DROP_INDEX.truncated_capture;
       const installs = this.installsFor(seq);
       const version = this.options.slowPath.version;
-      const tasks = shards.map((s) => this.pmds[s.pmd].run({ kind: 'process', seq, buffer: s.buffer, installs, version }));
+      const tasks = shards.map((s) =>
+        this.pmds[s.pmd].run({ kind: 'process', seq, buffer: s.buffer, installs, version, ...(s.own ? { shard: { table: this.table.slice(), self: s.pmd } } : {}) }),
+      );
       order.dispatched.resolve();
       const processed = (await Promise.all(tasks)).map((r) => expectKind(r, 'processed'));
       // Upcalls of every PMD, translated in input order after the previous batch's.
@@ -373,58 +495,57 @@ export class DatapathEngine {
     finals: Final[],
   ): BatchResult {
     const chunks: PacketBatch[] = [];
-    // Per PMD: a cursor over its outputs (already in its input order).
-    const streams: Stream[] = [];
+    // Every output chunk, PMD by PMD in production order: its packets' input
+    // positions (non-decreasing within a chunk) and indices in the chunk.
+    const runs: { pos: Uint32Array; index: Uint32Array | undefined }[] = [];
     let total = 0;
     let cookies: number[] = [];
     finals.forEach((f, p) => {
       const idx = shards[p].index;
       if (f.buffer) {
         const b = PacketBatch.wrap(f.buffer);
-        for (let i = 0; i < b.count; i++) drops[idx ? idx[i] : i] = b.drop[i];
+        const own = shards[p].own;
+        if (own) for (let k = 0; k < own.length; k++) drops[own[k]] = b.drop[own[k]];
+        else if (idx) for (let i = 0; i < b.count; i++) drops[idx[i]] = b.drop[i];
+        else drops.set(b.drop.subarray(0, b.count));
       }
       // A recirculated copy's drop counts for its input packet when nothing else did.
       for (let k = 0; k + 1 < f.recircDrops.length; k += 2) {
         const pos = idx ? idx[f.recircDrops[k]] : f.recircDrops[k];
         if (drops[pos] === 0) drops[pos] = f.recircDrops[k + 1];
       }
-      const s: Stream = [];
       for (const o of f.outputs) {
-        const chunk = chunks.length;
         chunks.push(PacketBatch.wrap(o.buffer));
-        const pos = idx ? Uint32Array.from(o.origin, (l) => idx[l]) : o.origin;
-        s.push({ chunk, pos, local: 0 });
-        total += pos.length;
+        runs.push({ pos: idx ? mapIndex(o.origin, idx) : o.origin, index: o.index });
+        total += o.origin.length;
       }
-      streams.push(f.recirculated ? sortStream(s) : s);
       if (f.cookies.length) cookies = cookies.concat(Array.from(f.cookies));
     });
     const outChunk = new Uint32Array(total);
-    const outIndex = new Uint32Array(total);
-    const outOrigin = new Uint32Array(total);
-    // k-way merge by input position (each packet's outputs come from one PMD, in action order).
-    const cur = streams.map(() => ({ c: 0, i: 0 }));
-    for (let j = 0; j < total; j++) {
-      let best = -1;
-      let bestPos = Infinity;
-      for (let p = 0; p < streams.length; p++) {
-        const { c, i } = cur[p];
-        if (c >= streams[p].length) continue;
-        const pos = streams[p][c].pos[i];
-        if (pos < bestPos) {
-          bestPos = pos;
-          best = p;
+    let outIndex: Uint32Array;
+    let outOrigin: Uint32Array;
+    if (runs.length === 1) {
+      // One chunk (a single PMD, everything in place or in one output batch): already in input order.
+      outIndex = runs[0].index ?? iota(total);
+      outOrigin = runs[0].pos;
+    } else {
+      outIndex = new Uint32Array(total);
+      outOrigin = new Uint32Array(total);
+      // A stable counting sort by input position: runs in chunk order, so a
+      // packet's first-pass outputs come before those of its recirculated
+      // copies, and each run keeps its own order.
+      const next = new Uint32Array(count + 1);
+      for (const r of runs) for (let k = 0; k < r.pos.length; k++) next[r.pos[k] + 1]++;
+      for (let i = 1; i <= count; i++) next[i] += next[i - 1];
+      runs.forEach((r, c) => {
+        const { pos, index } = r;
+        for (let k = 0; k < pos.length; k++) {
+          const j = next[pos[k]]++;
+          outChunk[j] = c;
+          outIndex[j] = index ? index[k] : k;
+          outOrigin[j] = pos[k];
         }
-      }
-      const st = cur[best];
-      const chunk = streams[best][st.c];
-      outChunk[j] = chunk.chunk;
-      outIndex[j] = chunk.index ? chunk.index[st.i] : st.i;
-      outOrigin[j] = bestPos;
-      if (++st.i >= chunk.pos.length) {
-        st.c++;
-        st.i = 0;
-      }
+      });
     }
     for (let i = 0; i < count; i++) this.drops[drops[i]]++;
     return new BatchResult(seq, firstPacket, drops, chunks, outChunk, outIndex, outOrigin, Uint32Array.from(cookies));
@@ -474,18 +595,16 @@ interface Final {
   recirculated: boolean;
 }
 
-/** Output chunks of one PMD in merge order: the chunk, its packets (index: null = all in order) and their input positions. */
-type Stream = { chunk: number; pos: Uint32Array; local: number; index?: Uint32Array }[];
+function mapIndex(local: Uint32Array, idx: Uint32Array): Uint32Array {
+  const out = new Uint32Array(local.length);
+  for (let k = 0; k < local.length; k++) out[k] = idx[local[k]];
+  return out;
+}
 
-/**
- * Orders a PMD's outputs by input position, stably (a packet's first-pass
- * outputs before its recirculated copies'): one entry per output.
- */
-function sortStream(s: Stream): Stream {
-  const all: { chunk: number; index: number; pos: number }[] = [];
-  for (const e of s) for (let i = 0; i < e.pos.length; i++) all.push({ chunk: e.chunk, index: i, pos: e.pos[i] });
-  all.sort((a, b) => a.pos - b.pos);
-  return all.map((e) => ({ chunk: e.chunk, pos: Uint32Array.of(e.pos), local: 0, index: Uint32Array.of(e.index) }));
+function iota(n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let k = 0; k < n; k++) out[k] = k;
+  return out;
 }
 
 function concatU32(a: Uint32Array, b: Uint32Array): Uint32Array {

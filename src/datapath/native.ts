@@ -54,6 +54,8 @@ export interface NativeDatapathOptions {
   emcEntries?: number;
   /** Headers of the flow hash written to COL_HASH: 0 outer (default), 1 inner. */
   rssLayer?: number;
+  /** Per in_port overrides of rssLayer: (port, layer) pairs. */
+  rssPorts?: Uint32Array;
 }
 
 /** Result of classify()/process(): misses in input order; ticket 0 when already executed. */
@@ -64,6 +66,7 @@ export interface NativeClassifyResult {
   next?: number;
   origin?: Uint32Array;
   cookies?: Uint32Array;
+  inplace?: Uint32Array;
 }
 
 export interface NativeExecuteResult {
@@ -73,6 +76,11 @@ export interface NativeExecuteResult {
   origin: Uint32Array;
   /** userspace() cookies, in execution order. */
   cookies: Uint32Array;
+  /**
+   * In-place mode only: input packets executed in place (single-output
+   * programs): each is its own output (NEXT = port), not in `out`.
+   */
+  inplace?: Uint32Array;
 }
 
 /** Counters of a native datapath; `drops` is indexed by DropReason. */
@@ -113,21 +121,33 @@ export interface NativeFlowDump {
 
 /** One datapath instance: parse, flow cache, action executor. */
 export interface NativeDatapath {
-  classify(batch: ArrayBuffer): NativeClassifyResult;
+  /**
+   * Parses and looks up every packet; with a shard filter (the receive
+   * side's table of 128 entries and this PMD's number) only the packets whose
+   * COL_HASH selects `shardSelf` (the rest are left alone, also by execute).
+   */
+  classify(batch: ArrayBuffer, shardTable?: Uint8Array | null, shardSelf?: number): NativeClassifyResult;
   /** classify() for recirculated packets: `depth` recirculations behind them, flows of epochs <= maxEpoch only. */
   classifyRecirc(batch: ArrayBuffer, depth: number, maxEpoch: number): NativeClassifyResult;
   /** Packets recirc() handed over since the last call (a fresh batch, null when none) and their input index. */
   takeRecirc(): { buffer: ArrayBuffer | null; origin: Uint32Array };
+  /**
+   * Executes a classified batch from `start`. With `inPlace`, single-output
+   * programs run in the input batch itself (result.inplace) and `out` may be
+   * null: execution then stops (next) at the first packet that needs an
+   * output batch.
+   */
   execute(
     ticket: number,
     batch: ArrayBuffer,
-    out: ArrayBuffer,
+    out: ArrayBuffer | null,
     start: number,
     answerIndex: Uint32Array,
     answerOffsets: Uint32Array,
     answerBytes: Uint8Array,
+    inPlace?: boolean,
   ): NativeExecuteResult;
-  process(batch: ArrayBuffer, out: ArrayBuffer): NativeClassifyResult;
+  process(batch: ArrayBuffer, out: ArrayBuffer | null, inPlace?: boolean, shardTable?: Uint8Array | null, shardSelf?: number): NativeClassifyResult;
   install(keys: Uint8Array, masks: Uint8Array, offsets: Uint32Array, programs: Uint8Array, version: number, epoch?: number): number;
   setVersion(version: number): void;
   flush(): void;
@@ -162,6 +182,22 @@ export interface NativeAddon {
   executeActions(batch: ArrayBuffer, index: number, program: Uint8Array, out: ArrayBuffer): { outputs: number; drop: number; cookies: Uint32Array; /** ICMP errors (check_mtu) appended to out, not in outputs */ errors: number };
   /** Copies each packet into shards[table[hash % 128]]; index[s] = input index of each copy. */
   shardBatch(batch: ArrayBuffer, table: Uint8Array, shards: ArrayBuffer[]): { index: Uint32Array[]; invalid: Uint32Array };
+  /**
+   * The receive side in one call: RSS hash of every packet (parsing only the
+   * frames the hash cannot take from the bytes), shard batches of exactly the
+   * needed size (null for an empty shard), the input index of each copy, the
+   * invalid packets, and the packets per indirection-table entry.
+   */
+  rssShard(
+    batch: ArrayBuffer,
+    linkType: number,
+    layer: number,
+    table: Uint8Array,
+    shards: number,
+    keepLargest?: boolean,
+    /** Per in_port overrides of `layer`: (port, layer) pairs. */
+    rssPorts?: Uint32Array | null,
+  ): { buffers: (ArrayBuffer | null)[]; index: Uint32Array[]; invalid: Uint32Array; buckets: Uint32Array; kept: number };
   Datapath: new (options?: NativeDatapathOptions) => NativeDatapath;
   /** native/js_offload.cc (src/offload/native-offload.ts wraps these): virtio_net_hdr -> columns. */
   applyVnetHdr(batch: ArrayBuffer, index: number, hdr: Uint8Array): void;

@@ -4,8 +4,15 @@
  * drivers do by default), and rx queues are assigned to PMD threads as OVS's
  * other_config:pmd-rxq-assign says:
  *  - roundrobin: queues in (port, queue) order dealt to PMDs in turn;
- *  - cycles: queues sorted by measured load, heaviest first, dealt to PMDs in turn;
- *  - group: queues sorted by load, each to the PMD with the lowest running total.
+ *  - cycles: queues sorted by measured load, heaviest first, dealt to PMDs in
+ *    turn going up then down (0, 1, .., n-1, n-1, .., 0, 0, 1, ..), as OVS's
+ *    rr_numa "updown" order: the example of OVS's pmd.rst (Q1 80%, Q4 70%,
+ *    Q3 60%, Q0 30%, Q5 10% on cores 3, 7, 8) gives core 3: Q1; core 7: Q4,
+ *    Q5; core 8: Q3, Q0;
+ *  - group: queues sorted by load, each to the PMD with the lowest running
+ *    total (ties: fewer queues, then the lower PMD).
+ * Loads are what the engine measured per queue (packets received in the last
+ * interval, see engine.ts); queues without a load count as 0.
  * The hash itself is native (native/rss.h, Toeplitz with the Microsoft key).
  */
 import { native } from './native.js';
@@ -65,7 +72,11 @@ export function assignRxqs(rxqs: readonly RxqRef[], pmds: number, mode: RxqAssig
   }
   const byLoad = sorted.sort((a, b) => (b.load ?? 0) - (a.load ?? 0) || byId(a, b));
   if (mode === 'cycles') {
-    byLoad.forEach((q, i) => out[i % pmds].push(q));
+    byLoad.forEach((q, i) => {
+      const lap = Math.floor(i / pmds);
+      const k = i % pmds;
+      out[lap % 2 === 0 ? k : pmds - 1 - k].push(q);
+    });
     return out;
   }
   const total = new Array<number>(pmds).fill(0);

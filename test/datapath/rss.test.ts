@@ -56,9 +56,25 @@ describe('RSS', () => {
     ];
     const ids = (pmds: { port: number; queue: number }[][]): string[][] => pmds.map((p) => p.map((r) => `${r.port}.${r.queue}`));
     expect(ids(assignRxqs(q, 2, 'roundrobin'))).toEqual([['1.0', '2.0'], ['1.1', '2.1']]);
-    // cycles: 80, 30, 20, 10 dealt in turn.
-    expect(ids(assignRxqs(q, 2, 'cycles'))).toEqual([['1.1', '2.1'], ['2.0', '1.0']]);
+    // cycles: 80, 30, 20, 10 dealt to PMDs 0, 1, 1, 0 (up, then down).
+    expect(ids(assignRxqs(q, 2, 'cycles'))).toEqual([['1.1', '1.0'], ['2.0', '2.1']]);
     // group: 80 -> pmd0; 30 -> pmd1; 20 -> pmd1 (30 < 80); 10 -> pmd1 (50 < 80).
     expect(ids(assignRxqs(q, 2, 'group'))).toEqual([['1.1'], ['2.0', '2.1', '1.0']]);
+  });
+
+  it('reproduces the cycles example of the OVS pmd documentation', () => {
+    // OVS Documentation/topics/dpdk/pmd.rst: Q0 30%, Q1 80%, Q3 60%, Q4 70%,
+    // Q5 10% on three PMDs (cores 3, 7, 8) give core 3: Q1; core 7: Q4, Q5;
+    // core 8: Q3, Q0.
+    const q = [0, 1, 3, 4, 5].map((queue, k) => ({ port: 0, queue, load: [30, 80, 60, 70, 10][k] }));
+    const qs = (pmds: { queue: number }[][]): number[][] => pmds.map((p) => p.map((r) => r.queue));
+    expect(qs(assignRxqs(q, 3, 'cycles'))).toEqual([[1], [4, 5], [3, 0]]);
+    // group on the same loads: 80 -> p0; 70 -> p1; 60 -> p2; 30 -> p2 (60 < 70 < 80);
+    // 10 -> p1 (70 < 80 < 90).
+    expect(qs(assignRxqs(q, 3, 'group'))).toEqual([[1], [4, 5], [3, 0]]);
+    // Without loads (all 0) both fall back to (port, queue) order dealt like roundrobin / fewest queues.
+    const flat = [0, 1, 2, 3].map((queue) => ({ port: 0, queue }));
+    expect(qs(assignRxqs(flat, 2, 'cycles'))).toEqual([[0, 3], [1, 2]]);
+    expect(qs(assignRxqs(flat, 2, 'group'))).toEqual([[0, 2], [1, 3]]);
   });
 });

@@ -67,23 +67,29 @@ export class PmdCore {
         this.epochAt.set(task.seq, this.maxEpoch);
         if (!task.buffer) return { kind: 'processed', seq: task.seq, buffer: null, ticket: 0, misses: EMPTY_U32, outputs: [], cookies: EMPTY_U32, busyNs: 0 };
         const input = PacketBatch.wrap(task.buffer);
+        const table = task.shard?.table ?? null;
+        const self = task.shard?.self ?? 0;
         if (this.waiting > 0) {
-          const c = this.dp.classify(task.buffer);
+          const c = this.dp.classify(task.buffer, table, self);
           this.waiting++;
           return { kind: 'processed', seq: task.seq, buffer: task.buffer, ticket: c.ticket, misses: c.misses, outputs: [], cookies: EMPTY_U32, busyNs: 0 };
         }
-        const out = outputBatchFor(input);
-        const r = this.dp.process(task.buffer, out.buffer);
+        // Single-output programs run in place in the input batch (no output
+        // batch, no copy); an output batch is made only when a packet needs one.
+        const r = this.dp.process(task.buffer, null, true, table, self);
         if (r.misses.length > 0) {
           this.waiting++;
           return { kind: 'processed', seq: task.seq, buffer: task.buffer, ticket: r.ticket, misses: r.misses, outputs: [], cookies: EMPTY_U32, busyNs: 0 };
         }
-        const done: Executed = { outputs: [{ buffer: out.buffer, origin: r.origin ?? EMPTY_U32 }], cookies: r.cookies ?? EMPTY_U32 };
+        const done: Executed = { outputs: [], cookies: r.cookies ?? EMPTY_U32 };
+        const inplace = r.inplace ?? EMPTY_U32;
         if (r.ticket !== 0) {
-          // The output batch filled up: go on with fresh ones.
-          const rest = this.executeRest(r.ticket, task.buffer, r.next ?? 0, NO_ANSWERS);
+          // A packet needs an output batch: go on with output batches from there.
+          const rest = this.executeRest(r.ticket, task.buffer, r.next ?? 0, NO_ANSWERS, inplace);
           done.outputs.push(...rest.outputs);
           done.cookies = concat(done.cookies, rest.cookies);
+        } else if (inplace.length > 0) {
+          done.outputs.push({ buffer: task.buffer, origin: inplace, index: inplace });
         }
         this.recirculate(task.seq, 1, this.epochAt.get(task.seq) ?? this.maxEpoch, null, done);
         if (done.recirc) this.waiting++;
@@ -144,7 +150,7 @@ export class PmdCore {
         return;
       }
       const rest = this.executeRest(c.ticket, r.buffer, 0, NO_ANSWERS);
-      for (const o of rest.outputs) done.outputs.push({ buffer: o.buffer, origin: Uint32Array.from(o.origin, (l) => toInput[l]) });
+      for (const o of rest.outputs) done.outputs.push({ ...o, origin: Uint32Array.from(o.origin, (l) => toInput[l]) });
       done.cookies = concat(done.cookies, rest.cookies);
       done.recircDrops = recircDrops(r.buffer, toInput, done.recircDrops ?? EMPTY_U32);
       map = toInput;
@@ -152,22 +158,44 @@ export class PmdCore {
     this.epochAt.delete(seq);
   }
 
-  private executeRest(ticket: number, buffer: ArrayBuffer, start: number, answers: AnswerSet): { outputs: OutputChunk[]; cookies: Uint32Array } {
+  /**
+   * Executes packets [start, count) of a classified batch: single-output
+   * programs in place (outputs in the input batch itself), the rest into
+   * output batches made as needed. `inplace` = packets before `start` already
+   * executed in place. The in-place chunk comes first; merge() orders every
+   * chunk by input position.
+   */
+  private executeRest(
+    ticket: number,
+    buffer: ArrayBuffer,
+    start: number,
+    answers: AnswerSet,
+    inplace: Uint32Array = EMPTY_U32,
+  ): { outputs: OutputChunk[]; cookies: Uint32Array } {
     const input = PacketBatch.wrap(buffer);
     const outputs: OutputChunk[] = [];
+    const inPlace: Uint32Array[] = inplace.length ? [inplace] : [];
     let cookies: Uint32Array = EMPTY_U32;
     let next = start;
     let scale = 1;
-    for (;;) {
-      const out = outputBatchFor(input, scale);
-      const r = this.dp.execute(ticket, buffer, out.buffer, next, answers.index, answers.offsets, answers.bytes);
-      if (r.origin.length > 0) outputs.push({ buffer: out.buffer, origin: r.origin });
+    let out: PacketBatch | null = null;
+    while (next < input.count) {
+      const r = this.dp.execute(ticket, buffer, out?.buffer ?? null, next, answers.index, answers.offsets, answers.bytes, true);
+      if (r.inplace && r.inplace.length) inPlace.push(r.inplace);
+      const used = out !== null && out.count > 0;
+      if (used) outputs.push({ buffer: out!.buffer, origin: r.origin });
       cookies = concat(cookies, r.cookies);
       if (r.next >= input.count) break;
-      // No progress: one packet's outputs exceed a batch; try a larger one.
-      scale = r.next === next && r.origin.length === 0 ? scale * 4 : 1;
+      // Stopped: a packet needs an output batch (none given, or this one is full).
+      // No progress with a batch: one packet's outputs exceed it; try a larger one.
+      if (out !== null) scale = r.next === next && !used ? scale * 4 : 1;
       if (scale > 4096) throw new RangeError(`packet ${next}'s outputs do not fit an output batch`);
       next = r.next;
+      out = outputBatchFor(input, scale, next);
+    }
+    if (inPlace.length) {
+      const all = inPlace.length === 1 ? inPlace[0] : concatAll(inPlace);
+      outputs.unshift({ buffer, origin: all, index: all });
     }
     return { outputs, cookies };
   }
@@ -177,12 +205,14 @@ const OUT_HEADROOM = 128; // covers a tunnel header plus tags: such programs run
 const OUT_GROWTH = 160; // room per packet for pushed headers (a tunnel plus tags)
 
 /**
- * An output batch for one output per input packet, with room for pushed
- * headers; packets that do not fit go to the next batch (execute resumes).
+ * An output batch for one output per input packet from `from` on, with room
+ * for pushed headers; packets that do not fit go to the next batch (execute
+ * resumes).
  */
-function outputBatchFor(input: PacketBatch, scale = 1): PacketBatch {
-  const n = Math.max(input.count, 16) * scale;
-  const bytes = Math.max(0, input.dataUsed - input.count * input.headroom);
+function outputBatchFor(input: PacketBatch, scale = 1, from = 0): PacketBatch {
+  const rest = Math.max(0, input.count - from);
+  const n = Math.max(rest, 16) * scale;
+  const bytes = Math.ceil((Math.max(0, input.dataUsed - input.count * input.headroom) * rest) / Math.max(1, input.count)) * scale;
   return PacketBatch.create({ capacity: n, dataSize: bytes + n * (OUT_HEADROOM + OUT_GROWTH) + 65536, headroom: OUT_HEADROOM });
 }
 
@@ -192,6 +222,16 @@ function recircDrops(buffer: ArrayBuffer, index: Uint32Array, prev: Uint32Array)
   const pairs: number[] = [];
   for (let i = 0; i < b.count; i++) if (b.drop[i] !== 0) pairs.push(index[i], b.drop[i]);
   return pairs.length ? concat(prev, Uint32Array.from(pairs)) : prev;
+}
+
+function concatAll(parts: Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function concat(a: Uint32Array, b: Uint32Array): Uint32Array {

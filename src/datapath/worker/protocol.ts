@@ -43,15 +43,32 @@ export interface PmdConfig {
 }
 
 export type PmdTask =
-  | { kind: 'process'; seq: number; buffer: ArrayBuffer | null; installs: InstallSet[]; version: number }
+  | {
+      kind: 'process';
+      seq: number;
+      buffer: ArrayBuffer | null;
+      installs: InstallSet[];
+      version: number;
+      /**
+       * The buffer is the whole input batch, shared out by the receive side:
+       * this PMD's packets are those whose COL_HASH selects `self` in `table`
+       * (128 entries); the others are left alone.
+       */
+      shard?: { table: Uint8Array; self: number };
+    }
   | { kind: 'execute'; seq: number; ticket: number; buffer: ArrayBuffer; answers: AnswerSet }
   | { kind: 'stats'; clear: boolean }
   | { kind: 'dump' };
 
-/** One output batch and the input index of each packet in it. */
+/**
+ * Output packets in one batch and the input index of each. Without `index`
+ * they are packets 0..n-1 of the batch (an output batch); with it, packets
+ * index[k] (an input batch whose packets were executed in place).
+ */
 export interface OutputChunk {
   buffer: ArrayBuffer;
   origin: Uint32Array;
+  index?: Uint32Array;
 }
 
 export type PmdResult =
