@@ -14,3 +14,5 @@ export * from './tunnel/index.js';
 export * from './offload/index.js';
 export { loadTopology } from './model/load-topology.js';
 export { replay, reportText, reportJson, parseReplayInput } from './replay/index.js';
+export { topologyGraph, loadTopologyGraph, topologyDot, renderSvg, type TopologyGraph } from './topo/index.js';
+export { renderHtmlReport, writeHtmlReport, type HtmlReportOptions } from './report/index.js';

@@ -10,6 +10,7 @@ import { registerDecap } from './decap.js';
 import { registerEncap } from './encap.js';
 import { registerInspect } from './inspect.js';
 import { registerReplay } from './replay.js';
+import { registerTopo } from './topo.js';
 import { registerTrace } from './trace.js';
 import { registerVrouter } from './vrouter.js';
 
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDecap(program);
   registerVrouter(program);
   registerTrace(program);
+  registerTopo(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -8,12 +8,17 @@
  * `flow --datapath` replays through the datapath engine instead (flow cache +
  * the vRouter slow path) and lists the host's megaflows, dpctl/dump-flows style:
  *   vswitch-sim vrouter flow topo.yaml --host compute1 --replay in.pcap --from tap-red1 --datapath
+ * `--report DIR/report.json` shows the counters a `vswitch-sim replay` of the
+ * topology left (vif, dropstats, flow), instead of replaying here:
+ *   vswitch-sim vrouter vif topo.yaml --host compute2 --report out/report.json
  */
+import { readFileSync } from 'node:fs';
+
 
 import type { Command } from 'commander';
 
 import { openCapture } from '../pcap/index.js';
-import { loadVrouterHosts, VrouterDatapathFabric, VrouterFabric } from '../vrouter/index.js';
+import { loadVrouterHosts, VrouterDatapathFabric, VrouterFabric, type Vrouter, type VrouterCountersJson } from '../vrouter/index.js';
 import { dropstats, flowList, mplsDump, nhList, rtDump, vifList, vxlanDump } from '../vrouter/views.js';
 import { usageError } from './encap.js';
 import { writeLine } from './output.js';
@@ -26,6 +31,22 @@ interface ViewOptions {
   from?: string;
   trace?: boolean;
   datapath?: boolean;
+  report?: string;
+}
+
+/** Loads the counters a replay report holds for `host` into `vr` (usage errors name the file). */
+function loadReportCounters(file: string, host: string, vr: Vrouter): void {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw usageError(`--report ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+  const list = (doc as { vrouters?: unknown }).vrouters;
+  if (!Array.isArray(list)) throw usageError(`--report ${file}: not a replay report with vRouter counters (no "vrouters" list)`);
+  const entry = list.find((e: unknown) => (e as { host?: unknown }).host === host) as ({ host: string } & VrouterCountersJson) | undefined;
+  if (!entry) throw usageError(`--report ${file}: no counters for host "${host}" (hosts: ${list.map((e: unknown) => String((e as { host?: unknown }).host)).join(', ')})`);
+  vr.stats.load(entry);
 }
 
 const VIEWS = ['vif', 'rt', 'nh', 'mpls', 'vxlan', 'dropstats', 'flow'] as const;
@@ -63,6 +84,7 @@ async function runDatapath(topo: string, o: ViewOptions): Promise<void> {
 }
 
 async function run(view: View, topo: string, o: ViewOptions): Promise<void> {
+  if (o.report && (o.replay || o.datapath)) throw usageError('--report shows the counters of a finished replay: it does not go with --replay or --datapath');
   if (o.datapath) {
     if (view !== 'flow') throw usageError('--datapath applies to the flow view only');
     await runDatapath(topo, o);
@@ -91,6 +113,7 @@ async function run(view: View, topo: string, o: ViewOptions): Promise<void> {
     }
   }
   const vr = fabric.host(hostName);
+  if (o.report) loadReportCounters(o.report, hostName, vr);
   const vrf = o.vrf === undefined ? 0 : Number(o.vrf);
   if (!Number.isInteger(vrf) || vrf < 0 || vrf > 65535) throw usageError(`expected a VRF id for --vrf, received "${o.vrf}"`);
   let text: string;
@@ -143,7 +166,8 @@ export function registerVrouter(program: Command): void {
       .option('--host <name>', 'compute node (default: the first)')
       .option('--replay <pcap>', 'replay a capture first')
       .option('--from <vif>', 'VM interface name the replayed capture enters on (e.g. tap-vm1)')
-      .option('--trace', 'print each replayed packet\'s trace on stderr');
+      .option('--trace', 'print each replayed packet\'s trace on stderr')
+      .option('--report <report.json>', 'show the counters of a `vswitch-sim replay` of this topology (its DIR/report.json)');
     if (view === 'flow') sub.option('--datapath', 'replay through the datapath engine and list its megaflows (dpctl/dump-flows)');
     if (view === 'rt') sub.option('--vrf <id>', 'VRF id', '0').option('--family <family>', 'inet, inet6 or bridge', 'inet');
     sub.action(async (topology: string, o: ViewOptions) => run(view, topology, o));

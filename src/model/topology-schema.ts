@@ -37,6 +37,19 @@ export const UnderlaySchema = z
      * native UDP tunnels (default 32768-61000); min == max pins one port.
      */
     egress_port_range: z.tuple([z.number().int().min(1).max(65535), z.number().int().min(1).max(65535)]).optional(),
+    /**
+     * Replay fabric: whose IP stack sends and receives this host's underlay
+     * frames. `ovs-userspace` (default for OVS hosts; native tunnels): a frame
+     * over the link MTU is dropped at the NIC, outer fragments reach the
+     * bridge unreassembled (OVS tnl-ports match only non-fragments).
+     * `linux` (kernel tunnel devices): an IPv4 packet without DF is
+     * fragmented to the link MTU; outer fragments are reassembled before decap.
+     */
+    stack: z.enum(['ovs-userspace', 'linux']).optional(),
+    /** Replay edge: the NIC model; `bcm5719` advertises HW checksum and writes wrong checksums (docs/offload.md). */
+    nic_model: z.enum(['generic', 'bcm5719']).optional(),
+    /** Replay edge: modelled NIC faults in addition to the model's (docs/offload.md). */
+    nic_faults: z.array(z.enum(['bad-hw-csum', 'nested-mplsogre-csum', 'vxlan-vlan-gso'])).optional(),
   })
   .strict();
 
@@ -66,6 +79,10 @@ export const PortSchema = z
     peer: z.string().optional(),
     tunnel: TunnelSchema.optional(),
     offload: OffloadSchema.optional(),
+    /** Replay edge: the port's IP MTU (a tap: the guest's MTU); frames larger than it are dropped at output, as OVS does. */
+    mtu: z.number().int().min(68).max(65535).optional(),
+    /** Replay edge: the guest's TSO segment size for super-frames without an MSS option (default: mtu minus headers). */
+    gso_size: z.number().int().min(1).max(65535).optional(),
     /** Linux-bridge hybrid plumbing (tap → qbr → qvb/qvo → br-int), as older Neutron hosts have. */
     hybrid: z.boolean().optional(),
   })

@@ -86,6 +86,13 @@ export interface CaptureReader {
    * with a code from CaptureCode on bad input.
    */
   records(): AsyncIterableIterator<CaptureRecord>;
+  /**
+   * Fast path beside records(), for hot loops: the next packet when it is
+   * already buffered (no I/O, no Promise), else undefined: then take the
+   * next one from records(), which goes on after it. Also undefined before
+   * records() was called and after the end. Throws CaptureError on bad input.
+   */
+  nextBuffered(): CaptureRecord | undefined;
   /** Closes the file (idempotent; also done when records() finishes). */
   close(): Promise<void>;
 }

@@ -96,6 +96,10 @@ class FileCaptureReader implements CaptureReader {
     return this.iterate();
   }
 
+  nextBuffered(): CaptureRecord | undefined {
+    return this.started && !this.closed ? this.parser.nextBuffered() : undefined;
+  }
+
   private async *iterate(): AsyncGenerator<CaptureRecord> {
     let index = 0;
     try {

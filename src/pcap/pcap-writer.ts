@@ -108,6 +108,16 @@ export class PcapWriter {
    * later call) with ERR_CAPTURE_WRITE.
    */
   write(data: Uint8Array, tsSec: number, tsNsec: number, wireLength: number = data.length): Promise<void> {
+    return this.append(data, tsSec, tsNsec, wireLength) ?? Promise.resolve();
+  }
+
+  /**
+   * write() without a Promise per packet: returns undefined when the packet
+   * is buffered and nothing needs waiting for, else the Promise write()
+   * would return (a full buffer is being written: await it to bound memory;
+   * it rejects with ERR_CAPTURE_WRITE on a write error). For hot loops.
+   */
+  append(data: Uint8Array, tsSec: number, tsNsec: number, wireLength: number = data.length): Promise<void> | undefined {
     this.checkOpen();
     if (!(data instanceof Uint8Array)) throw new TypeError(`expected a Uint8Array for data, received ${typeof data}`);
     checkU32('tsSec', tsSec);
@@ -131,7 +141,7 @@ export class PcapWriter {
     this.used += need;
     this.packets++;
     if (this.failure !== undefined) return Promise.reject(this.writeError());
-    if (wait === undefined) return Promise.resolve();
+    if (wait === undefined) return undefined;
     return wait.then(() => {
       if (this.failure !== undefined) throw this.writeError();
     });
@@ -146,7 +156,8 @@ export class PcapWriter {
     for (let i = 0; i < batch.count; i++) {
       if (batch.drop[i] !== 0) continue;
       const data = batch.packet(i);
-      await this.write(data, batch.tsSec[i], batch.tsNsec[i], Math.max(batch.wireLength[i], data.length));
+      const wait = this.append(data, batch.tsSec[i], batch.tsNsec[i], Math.max(batch.wireLength[i], data.length));
+      if (wait) await wait;
     }
   }
 

@@ -1,17 +1,40 @@
 /**
- * The fabric between hosts: one L2/L3 underlay switch joining every host's
- * underlay NIC (its fabric attachment). A frame a host sends out of such a
- * port is delivered to the host owning the frame's destination IPv4 address,
- * on that host's attachment port, unchanged (the hosts' static neighbours
- * already carry the right MACs). Broadcast and frames to unknown addresses
- * are not carried (counted as `unrouted`); the switch never loops a frame
- * back to its sender.
+ * The fabric between hosts: one underlay switch joining every host's
+ * underlay NIC (its fabric attachment), with a link per host: IP MTU, an
+ * optional 802.1Q VLAN, and whose IP stack sends and receives on it
+ * (src/replay/fabric-settings.ts: `ovs-userspace` or `linux`).
+ *
+ * A frame a host sends out of such a port is delivered to the host owning
+ * the frame's destination IPv4 address, on that host's attachment port (the
+ * hosts' static neighbours already carry the right MACs). On the way:
+ * 1. Sender MTU: an IP packet longer than the sending link's MTU is dropped
+ *    (`underlay_mtu_exceeded`: OVS userspace and vRouter never fragment;
+ *    `linux` with DF set: `mtu_exceeded_df`) or, by a `linux` sender without DF, fragmented
+ *    to the MTU (RFC 791, as Linux: native ipv4_fragment).
+ * 2. Receiver: a frame whose VLAN (tag or none) is not the receiving link's
+ *    is not accepted (`underlay_vlan_mismatch`); an IP packet longer than the
+ *    receiving link's MTU is dropped (`underlay_rx_oversize`); the NIC strips
+ *    the tag.
+ * 3. A `linux` receiver reassembles outer IPv4/IPv6 fragments before the
+ *    host sees them (native Reassembler: timeouts, overlap and limit drops
+ *    under their reassembly reasons); an `ovs-userspace` receiver gets the
+ *    fragments as they are.
+ * Broadcast and frames to unknown addresses are not carried (`unrouted`);
+ * the switch never loops a frame back to its sender.
  *
  * Contract with `replay()`: it calls `carry()` for every frame a host sends
  * out of a port for which `isFabricPort()` is true, delivers each returned
  * frame to its host and port, and counts each returned drop by its reason
- * (a drop-reason name from native/drop_reasons.def).
+ * (a drop-reason name from native/drop_reasons.def). `counters` holds what
+ * the report shows.
  */
+import { PacketBatch } from '../datapath/batch.js';
+import type { Topology } from '../model/topology-schema.js';
+import { fragmentIpv4 } from '../offload/ops.js';
+import { createParser, type Parser } from '../packet/parse.js';
+import { ipView, outerVlan, stripVlan } from './fabric-frames.js';
+import { HostReassembly } from './fabric-reassembly.js';
+import { DEFAULT_LINK, fabricLinks, type FabricLinkSettings } from './fabric-settings.js';
 
 export interface FabricAttachment {
   host: string;
@@ -33,34 +56,74 @@ export interface FabricResult {
   drops: string[];
 }
 
-const rd16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
+export interface FabricCounters {
+  /** Frames delivered to a host. */
+  carried: number;
+  /** Frames to no known host (or broadcast): not carried. */
+  unrouted: number;
+  /** Frames dropped for an MTU (sender or receiver link). */
+  mtuDrops: number;
+  /** Frames dropped because the receiver's VLAN differs. */
+  vlanDrops: number;
+  /** Fragments made by `linux` senders. */
+  fragments: number;
+  /** Datagrams rebuilt by `linux` receivers from their fragments. */
+  reassembled: number;
+  /** Datagrams a `linux` receiver holds incomplete (at the last carry). */
+  heldFragments: number;
+}
+
+export interface FabricOptions {
+  /** Link settings per host (default: MTU 1500, no VLAN, `ovs-userspace`). */
+  links?: ReadonlyMap<string, FabricLinkSettings>;
+}
 
 /** Destination IPv4 address (dotted) of an Ethernet frame, through up to two VLAN tags. */
 export function ipv4Destination(frame: Uint8Array): string | undefined {
-  let off = 12;
-  if (frame.length < off + 2) return undefined;
-  let type = rd16(frame, off);
-  for (let k = 0; k < 2 && (type === 0x8100 || type === 0x88a8); k++) {
-    off += 4;
-    if (frame.length < off + 2) return undefined;
-    type = rd16(frame, off);
-  }
-  const l3 = off + 2;
-  if (type !== 0x0800 || frame.length < l3 + 20) return undefined;
-  return `${frame[l3 + 16]}.${frame[l3 + 17]}.${frame[l3 + 18]}.${frame[l3 + 19]}`;
+  const ip = ipView(frame);
+  if (!ip || ip.version !== 4) return undefined;
+  const d = ip.l3 + 16;
+  return `${frame[d]}.${frame[d + 1]}.${frame[d + 2]}.${frame[d + 3]}`;
+}
+
+function batchOf(frames: readonly Uint8Array[], extra = 0): PacketBatch {
+  const bytes = frames.reduce((n, f) => n + f.length + 256, 4096 + extra);
+  return PacketBatch.create({ capacity: Math.max(8, frames.length * 2), dataSize: bytes, headroom: 64 });
+}
+
+function framesOf(b: PacketBatch): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < b.count; i++) if (b.drop[i] === 0) out.push(Uint8Array.from(b.packet(i)));
+  return out;
 }
 
 export class Fabric {
   /** Attachment receiving frames for an IP: the first one listed with that IP. */
   private readonly byIp = new Map<string, FabricAttachment>();
   private readonly ports = new Set<string>();
-  readonly counters = { carried: 0, unrouted: 0 };
+  private readonly links: ReadonlyMap<string, FabricLinkSettings>;
+  private readonly reassembly = new HostReassembly();
+  private readonly parser: Parser = createParser();
+  /** Time of the last carry (ns), for reassembly timeouts when carry() is given no time. */
+  private lastNs = 0;
+  readonly counters: FabricCounters = { carried: 0, unrouted: 0, mtuDrops: 0, vlanDrops: 0, fragments: 0, reassembled: 0, heldFragments: 0 };
 
-  constructor(attachments: readonly FabricAttachment[]) {
+  constructor(attachments: readonly FabricAttachment[], options: FabricOptions = {}) {
     for (const a of attachments) {
       this.ports.add(`${a.host}:${a.port}`);
       if (!this.byIp.has(a.ip)) this.byIp.set(a.ip, a);
     }
+    this.links = options.links ?? new Map();
+  }
+
+  /** The fabric of a topology: each host's link (OVS: its `underlay` mtu, vlan, stack; vRouter: its physical vif's mtu). */
+  static fromTopology(topo: Topology, attachments: readonly FabricAttachment[]): Fabric {
+    return new Fabric(attachments, { links: fabricLinks(topo) });
+  }
+
+  /** The link settings of a host (defaults when the topology gives none). */
+  link(host: string): FabricLinkSettings {
+    return this.links.get(host) ?? DEFAULT_LINK;
   }
 
   /** True for a port attached to the underlay switch. */
@@ -68,15 +131,74 @@ export class Fabric {
     return this.ports.has(`${host}:${port}`);
   }
 
-  /** Carries one frame sent out of `host:port` (a fabric port). */
-  carry(host: string, _port: string, frame: Uint8Array): FabricResult {
+  /**
+   * Carries one frame sent out of `host:port` (a fabric port). `nowNs` is
+   * the frame's time (reassembly timeouts); without it the last time given is used.
+   */
+  carry(host: string, _port: string, frame: Uint8Array, nowNs?: number): FabricResult {
+    if (nowNs !== undefined && nowNs > this.lastNs) this.lastNs = nowNs;
+    const res: FabricResult = { deliveries: [], drops: [] };
     const dst = ipv4Destination(frame);
     const to = dst === undefined ? undefined : this.byIp.get(dst);
     if (!to || to.host === host) {
       this.counters.unrouted++;
-      return { deliveries: [], drops: [] };
+      return res;
     }
-    this.counters.carried++;
-    return { deliveries: [{ host: to.host, port: to.port, frame }], drops: [] };
+    const wire = this.send(this.link(host), frame, res);
+    for (const f of wire) this.receive(to, f, res);
+    return res;
+  }
+
+  /** The sender's link: the frames that reach the wire. */
+  private send(link: FabricLinkSettings, frame: Uint8Array, res: FabricResult): Uint8Array[] {
+    const ip = ipView(frame);
+    if (!ip || ip.ipLength <= link.mtu) return [frame];
+    if (link.stack !== 'linux' || ip.version === 6 || ip.df) {
+      this.counters.mtuDrops++;
+      res.drops.push(link.stack === 'linux' && ip.version === 4 ? 'mtu_exceeded_df' : 'underlay_mtu_exceeded');
+      return [];
+    }
+    const inb = batchOf([frame]);
+    inb.append(frame);
+    this.parser.parse(inb, 1);
+    const out = batchOf([frame], frame.length * 2);
+    const r = fragmentIpv4(inb, 0, link.mtu, out);
+    if (r.drop !== 'none') {
+      res.drops.push(r.drop);
+      return [];
+    }
+    this.counters.fragments += r.fragments;
+    return framesOf(out);
+  }
+
+  /** The receiver's link and stack: the frames the host gets. */
+  private receive(to: FabricAttachment, frame: Uint8Array, res: FabricResult): void {
+    const link = this.link(to.host);
+    if (outerVlan(frame) !== link.vlan) {
+      this.counters.vlanDrops++;
+      res.drops.push('underlay_vlan_mismatch');
+      return;
+    }
+    const ip = ipView(frame);
+    if (ip && ip.ipLength > link.mtu) {
+      this.counters.mtuDrops++;
+      res.drops.push('underlay_rx_oversize');
+      return;
+    }
+    const untagged = stripVlan(frame);
+    const whole = link.stack === 'linux' ? this.reassemble(to.host, untagged, res) : [untagged];
+    for (const f of whole) {
+      this.counters.carried++;
+      res.deliveries.push({ host: to.host, port: to.port, frame: f });
+    }
+  }
+
+  /** ip_defrag at a `linux` receiver: non-fragments pass, fragments are held until their datagram is complete. */
+  private reassemble(host: string, frame: Uint8Array, res: FabricResult): Uint8Array[] {
+    const step = this.reassembly.feed(host, frame, this.lastNs);
+    res.drops.push(...step.drops);
+    if (step.completed) this.counters.reassembled++;
+    this.counters.heldFragments = this.reassembly.held(host);
+    return step.frames;
   }
 }

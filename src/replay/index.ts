@@ -7,4 +7,5 @@
 export { replay, type ReplayOptions } from './replay.js';
 export { parseReplayInput, type ReplayInput } from './replay-input.js';
 export { ReplayError } from './replay-error.js';
-export { reportJson, reportText, type ReplayReport, type PortCounters, type DropCount, type TunnelUse, type PacketOrigin } from './replay-report.js';
+export { reportJson, reportText, type ReplayReport, type PortCounters, type DropCount, type TunnelUse, type PacketOrigin, type PacketTrace, type VrouterHostCounters } from './replay-report.js';
+export type { HostRuntime, HostOutput, ModelOutcome } from './host-runtime.js';

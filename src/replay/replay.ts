@@ -1,13 +1,17 @@
 /**
- * `replay()`: streams captures into modelled OVS hosts and writes what every
- * port transmits.
+ * `replay()`: streams captures into modelled hosts (OVS hosts and vRouter
+ * compute nodes, each behind a HostRuntime) and writes what every port
+ * transmits.
  *
  * - Inputs are merged in timestamp order (InputMerge: one pending packet per
  *   capture, so memory is bounded whatever the sizes).
  * - Consecutive packets for the same host form a batch (up to `batchSize`)
  *   that goes through that host's datapath engine (parse, flow cache,
- *   upcalls to the OVS model as slow path). Packets the engine cannot express
- *   (tunnel pop) run through the model's own per-packet slow path, counted.
+ *   upcalls to the host's model as slow path). Packets the engine cannot express
+ *   run through the model's own per-packet path, counted.
+ * - Every packet's outcome is handed to its host's runtime (`settle`): a
+ *   vRouter stamps its outer IPv4 IDs and counts vifs, drops and flows
+ *   (the report's `vrouters[]`).
  * - Frames sent out of a host's underlay NIC are carried by the underlay
  *   switch to the host owning the destination IP and replayed there, before
  *   the next captured packet (so causality holds across hosts).
@@ -18,25 +22,27 @@
 import { mkdirSync, statSync } from 'node:fs';
 
 import { PacketBatch } from '../datapath/batch.js';
+import type { BatchResult } from '../datapath/engine.js';
 import { PacketFlag } from '../datapath/batch-layout.js';
 import { DROP_REASONS } from '../datapath/drop-reasons.js';
-import { DatapathEngine } from '../datapath/engine.js';
 import { pmdStatsJson } from '../datapath/stats.js';
 import { loadTopology } from '../model/load-topology.js';
-import { TopologyError } from '../model/topology-error.js';
-import { buildOvsHost } from '../ovs/build-host.js';
-import type { OvsHost } from '../ovs/ovs-host.js';
-import { OvsSlowPath } from '../ovs/ovs-slow-path.js';
 import { createParser, type Parser } from '../packet/parse.js';
 import { LinkType } from '../pcap/index.js';
-import { FallbackSlowPath } from './fallback-slow-path.js';
-import { Fabric, type FabricAttachment } from './fabric.js';
+import { vrouterHostsOf } from '../vrouter/topology.js';
+import type { VrouterCountersJson } from '../vrouter/stats.js';
+import { Fabric } from './fabric.js';
+import type { HostOutput, HostRuntime, ModelOutcome } from './host-runtime.js';
 import { InputMerge } from './merge-inputs.js';
+import { OvsRuntime, type RuntimeOptions } from './ovs-runtime.js';
 import { PortEdges } from './port-edges.js';
 import { PortOutputs } from './port-outputs.js';
 import { ReplayError } from './replay-error.js';
-import type { ReplayInput } from './replay-input.js';
-import type { DropCount, PacketOrigin, PortCounters, ReplayReport, TunnelUse } from './replay-report.js';
+import { ifaceSuffix, type ReplayInput } from './replay-input.js';
+import type { DropCount, PacketOrigin, PacketTrace, PortCounters, ReplayReport, TunnelUse } from './replay-report.js';
+import { parseTraceFilter } from './trace-filter.js';
+import { tunnelOf } from './tunnel-of.js';
+import { VrouterRuntime } from './vrouter-runtime.js';
 
 export interface ReplayOptions {
   topology: string;
@@ -47,7 +53,7 @@ export interface ReplayOptions {
   /** false: no flow cache (every packet through the slow path). */
   cache?: boolean;
   /**
-   * Every packet through the OVS model's own per-packet slow path instead of
+   * Every packet through the host model's own per-packet path instead of
    * the engine's programs (a reference run; default false). Without the
    * cache, so every packet reaches the slow path.
    */
@@ -60,7 +66,18 @@ export interface ReplayOptions {
   signal?: AbortSignal;
   /** Called after each batch with the packets read so far and the input bytes consumed / total. */
   onProgress?: (p: { packets: number; bytes: number; totalBytes: number }) => void;
+  /**
+   * `--trace FILTER` (src/replay/trace-filter.ts): the selected captured
+   * packets are traced at every host they cross, as the host is at that
+   * moment of the run (the packet's translation sees the same state).
+   */
+  trace?: string;
+  /** Called with each trace as it is made (the report keeps the first MAX_TRACES). */
+  onTrace?: (t: PacketTrace) => void;
 }
+
+/** The report keeps this many traces; more are counted in `tracesOmitted` (onTrace sees them all). */
+const MAX_TRACES = 1000;
 
 /** Underlay frames may be carried this many times per captured packet (a loop guard). */
 const MAX_HOPS = 8;
@@ -74,58 +91,74 @@ interface Pending {
   tsNsec: number;
   origin: PacketOrigin;
   hops: number;
+  /** Selected by --trace: traced at every host it (or a frame made from it) enters. */
+  traced?: boolean;
 }
 
-interface HostCtx {
-  host: OvsHost;
-  slow: FallbackSlowPath;
-  engine: DatapathEngine;
-}
-
-/** Replays the inputs through the topology's OVS hosts; writes DIR/HOST-PORT.pcap per transmitting port. */
+/** Replays the inputs through the topology's hosts; writes DIR/HOST-PORT.pcap per transmitting port. */
 export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const started = Date.now();
   const topo = loadTopology(opts.topology);
   const batchSize = opts.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 4096) throw new RangeError(`expected an integer in [1, 4096] for batchSize, received ${batchSize}`);
   if (opts.inputs.length === 0) throw new ReplayError('ERR_USAGE_REPLAY_IN', 'no --in given: name at least one HOST:PORT=FILE.pcap');
-  const models = new Map<string, OvsHost>();
-  topo.hosts.forEach((h, hi) => {
-    if (h.kind === 'ovs') models.set(h.name, buildOvsHost(h, `hosts[${hi}]`));
-  });
-  const resolved = opts.inputs.map((inp) => {
-    const hi = topo.hosts.findIndex((h) => h.name === inp.host);
-    if (hi < 0) throw new ReplayError('ERR_USAGE_REPLAY_HOST', `--in ${inp.host}:${inp.port}: no host "${inp.host}" in ${opts.topology} (hosts: ${topo.hosts.map((h) => h.name).join(', ')})`);
-    const m = models.get(inp.host);
-    if (!m) throw new TopologyError('ERR_TOPOLOGY_REF', `hosts[${hi}]`, `host ${inp.host} is a ${topo.hosts[hi].kind}: replay takes OVS hosts only for now`, opts.topology);
-    const p = m.port(inp.port);
-    if (!p || p.dpPort < 0) throw new ReplayError('ERR_USAGE_REPLAY_HOST', `--in ${inp.host}:${inp.port}: host ${inp.host} has no port "${inp.port}" with a datapath port`);
-    return { ...inp, dpPort: p.dpPort };
-  });
+  const traceFilter = opts.trace === undefined ? undefined : parseTraceFilter(opts.trace);
+  // Host names first (OVS hosts, vRouter hosts and the controller's compute nodes), so --in errors come before any engine starts.
+  const vrouters = topo.hosts.some((h) => h.kind === 'vrouter') || topo.vrouterController !== undefined ? vrouterHostsOf(topo) : [];
+  const hostNames = [...topo.hosts.filter((h) => h.kind === 'ovs').map((h) => h.name), ...vrouters.map((v) => v.name)];
+  for (const inp of opts.inputs)
+    if (!hostNames.includes(inp.host)) throw new ReplayError('ERR_USAGE_REPLAY_HOST', `--in ${inp.host}:${inp.port}: no host "${inp.host}" in ${opts.topology} (hosts: ${hostNames.join(', ')})`);
+
+  const pmds = opts.pmds ?? 1;
+  const cache = opts.modelOnly ? false : (opts.cache ?? true);
+  const ro: RuntimeOptions = { pmds, cache, modelOnly: opts.modelOnly === true, inProcess: opts.inProcess === true };
+  const ctxs = new Map<string, HostRuntime>();
+  const closeAll = (): Promise<unknown> => Promise.all([...ctxs.values()].map((c) => c.engine.close().catch(() => undefined)));
+  let resolved: (ReplayInput & { dpPort: number })[];
   try {
-    mkdirSync(opts.outDir, { recursive: true });
+    topo.hosts.forEach((h, hi) => {
+      if (h.kind === 'ovs') ctxs.set(h.name, new OvsRuntime(h, `hosts[${hi}]`, ro));
+    });
+    for (const v of vrouters) ctxs.set(v.name, new VrouterRuntime(v, ro));
+    resolved = opts.inputs.map((inp) => {
+      const rt = ctxs.get(inp.host) as HostRuntime;
+      const dpPort = rt.dpPort(inp.port);
+      if (dpPort === undefined)
+        throw new ReplayError('ERR_USAGE_REPLAY_HOST', `--in ${inp.host}:${inp.port}: host ${inp.host} has no ${rt.kind === 'vrouter' ? 'vif' : 'port'} "${inp.port}"${rt.kind === 'ovs' ? ' with a datapath port' : ' (vif names as vif --list shows them, e.g. tap-vm1)'}`);
+      return { ...inp, dpPort };
+    });
   } catch (err) {
-    throw new ReplayError('ERR_USAGE_REPLAY_OUT', `--out ${opts.outDir}: ${(err as Error).message}`);
+    await closeAll();
+    throw err;
   }
-  const merge = await InputMerge.open(resolved.map((r) => r.file));
+  let merge: InputMerge;
+  try {
+    try {
+      mkdirSync(opts.outDir, { recursive: true });
+    } catch (err) {
+      throw new ReplayError('ERR_USAGE_REPLAY_OUT', `--out ${opts.outDir}: ${(err as Error).message}`);
+    }
+    merge = await InputMerge.open(resolved);
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
   for (const [i, r] of merge.readers.entries()) {
-    const bad = r.interfaces.find((f) => f.linkType !== LinkType.ETHERNET);
+    const sel = resolved[i].iface;
+    const bad = r.interfaces.find((f) => f.linkType !== LinkType.ETHERNET && (sel === undefined || (typeof sel === 'number' ? f.id === sel : f.name === sel)));
     if (bad) {
       await merge.close();
+      await closeAll();
       throw new ReplayError('ERR_USAGE_REPLAY_LINKTYPE', `${resolved[i].file}: link type ${bad.linkType} is not Ethernet; replay injects Ethernet frames only`);
     }
   }
   const totalBytes = resolved.reduce((a, r) => a + statSync(r.file).size, 0);
 
-  const pmds = opts.pmds ?? 1;
-  const cache = opts.modelOnly ? false : (opts.cache ?? true);
-  const ctxs = new Map<string, HostCtx>();
-  for (const [name, host] of models) {
-    const slow = new FallbackSlowPath(new OvsSlowPath(host), opts.modelOnly === true);
-    ctxs.set(name, { host, slow, engine: DatapathEngine.create({ slowPath: slow, pmds, cache, ...(opts.inProcess ? { inProcess: true } : {}) }) });
-  }
-  const fabric = new Fabric(fabricAttachments(models));
-  const edges = new PortEdges();
+  const fabric = Fabric.fromTopology(topo, [...ctxs.values()].flatMap((c) => c.fabricAttachments()));
+  const edges = PortEdges.fromTopology(topo);
+  // With at most one host on the underlay nothing is ever carried between hosts, so the next
+  // batch may be handed to the engine before the outputs of the previous one are written.
+  const pipelined = new Set([...ctxs.values()].flatMap((c) => c.fabricAttachments()).map((a) => a.host)).size <= 1;
   const outputs = new PortOutputs(opts.outDir);
   const parser: Parser = createParser();
 
@@ -151,17 +184,36 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const counts = { captured: 0, underlay: 0, malformed: 0, modelFallback: 0 };
   const fallbackReasons = new Map<string, number>();
   const queue: Pending[] = [];
+  const traces: PacketTrace[] = [];
+  let tracesOmitted = 0;
+  /** Traces `p` at its host now (call only when every earlier packet of that host has been translated). */
+  const recordTrace = (p: Pending): void => {
+    const ctx = ctxs.get(p.host) as HostRuntime;
+    let text: string;
+    try {
+      text = ctx.trace(p.port, p.frame);
+    } catch (err) {
+      text = `(no trace: ${err instanceof Error ? err.message : String(err)})`;
+    }
+    const t: PacketTrace = { ...p.origin, host: p.host, port: p.port, text };
+    opts.onTrace?.(t);
+    if (traces.length < MAX_TRACES) traces.push(t);
+    else tracesOmitted++;
+  };
 
-  const emit = async (src: Pending, dpPort: number, sent: Uint8Array): Promise<void> => {
-    const ctx = ctxs.get(src.host) as HostCtx;
-    const port = ctx.host.portByDp(dpPort)?.name ?? `dp${dpPort}`;
+  /** Writes and carries one output frame; returns a Promise only when the caller must wait (a file being created or flushed). */
+  const emit = (src: Pending, dpPort: number, sent: Uint8Array): Promise<void> | undefined => {
+    const ctx = ctxs.get(src.host) as HostRuntime;
+    const port = ctx.portName(dpPort);
     const edge = edges.egress(src.host, port, sent);
     for (const reason of edge.drops) countDrop(reason, src);
+    let wait: Promise<void> | undefined;
     for (const frame of edge.frames) {
       portOf(src.host, port).tx++;
-      await outputs.write(src.host, port, frame, src.tsSec, src.tsNsec);
+      const w = outputs.write(src.host, port, frame, src.tsSec, src.tsNsec);
+      if (w) wait = wait ? wait.then(() => w) : w;
       if (!fabric.isFabricPort(src.host, port)) continue;
-      const carried = fabric.carry(src.host, port, frame);
+      const carried = fabric.carry(src.host, port, frame, src.tsSec * 1e9 + src.tsNsec);
       for (const reason of carried.drops) countDrop(reason, src);
       for (const to of carried.deliveries) {
         if (src.hops + 1 > MAX_HOPS) {
@@ -169,31 +221,42 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           continue;
         }
         noteTunnel(src.host, to.host, to.frame);
-        const target = ctxs.get(to.host) as HostCtx;
+        const target = ctxs.get(to.host) as HostRuntime;
         queue.push({
           host: to.host,
           port: to.port,
-          dpPort: target.host.port(to.port)?.dpPort ?? -1,
+          dpPort: target.dpPort(to.port) ?? -1,
           frame: to.frame,
           tsSec: src.tsSec,
           tsNsec: src.tsNsec,
           origin: { file: src.origin.file, index: src.origin.index, viaUnderlay: true },
           hops: src.hops + 1,
+          ...(src.traced ? { traced: true } : {}),
         });
       }
     }
+    return wait;
   };
 
   const noteTunnel = (from: string, to: string, frame: Uint8Array): void => {
-    const vni = vxlanVni(frame);
-    const k = `${from}>${to}>${vni ?? 'other'}`;
+    const tun = tunnelOf(frame);
+    const k = `${from}>${to}>${tun.type}>${tun.vni ?? tun.label ?? ''}`;
     const t = tunnels.get(k);
     if (t) t.packets++;
-    else tunnels.set(k, { from, to, type: vni === undefined ? 'other' : 'vxlan', ...(vni !== undefined ? { vni } : {}), packets: 1 });
+    else tunnels.set(k, { from, to, ...tun, packets: 1 });
   };
 
-  const runBatch = async (run: Pending[], fromCapture: boolean): Promise<void> => {
-    const ctx = ctxs.get(run[0].host) as HostCtx;
+  interface Submitted {
+    run: Pending[];
+    ctx: HostRuntime;
+    result: Promise<BatchResult>;
+  }
+  // Fallback positions and packet-outs by engine position: with a batch in flight, take() may return the next batch's too.
+  const fallbacks = new Map<HostRuntime, Map<number, string>>();
+  const packetOutsOf = new Map<HostRuntime, Map<number, HostOutput[]>>();
+  /** Builds the batch and hands it to the host's engine. */
+  const submit = (run: Pending[], fromCapture: boolean): Submitted => {
+    const ctx = ctxs.get(run[0].host) as HostRuntime;
     const dataSize = run.reduce((a, p) => a + p.frame.length + 256, 65536);
     const batch = PacketBatch.create({ capacity: run.length, dataSize });
     for (const p of run) {
@@ -204,44 +267,74 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       parser.parse(batch, LinkType.ETHERNET);
       for (let i = 0; i < run.length; i++) if ((batch.flags[i] & PacketFlag.MALFORMED) !== 0) counts.malformed++;
     }
-    const result = await ctx.engine.process(batch);
-    const fallback = ctx.slow.take();
-    const byOrigin: Uint8Array[][] = run.map(() => []);
-    const portsOut: number[][] = run.map(() => []);
+    const result = ctx.engine.process(batch);
+    result.catch(() => undefined); // awaited by complete(); a failure surfaces there
+    return { run, ctx, result };
+  };
+  /** Waits for a submitted batch and writes, carries and counts its outcome, packet by packet in input order. */
+  const complete = async (s: Submitted): Promise<void> => {
+    const { run, ctx } = s;
+    const result = await s.result;
+    let fallback = fallbacks.get(ctx);
+    if (!fallback) fallbacks.set(ctx, (fallback = new Map()));
+    for (const [k, v] of ctx.slow.take()) fallback.set(k, v);
+    let packetOuts = packetOutsOf.get(ctx);
+    if (!packetOuts) packetOutsOf.set(ctx, (packetOuts = new Map()));
+    for (const [k, v] of ctx.takePacketOuts()) packetOuts.set(k, v);
+    const byOrigin: HostOutput[][] = run.map(() => []);
     result.forEachOutput((port, bytes, origin) => {
-      byOrigin[origin].push(bytes.slice());
-      portsOut[origin].push(port);
+      byOrigin[origin].push({ dpPort: port, frame: bytes.slice() });
     });
     for (let i = 0; i < run.length; i++) {
       const p = run[i];
       const why = fallback.get(result.firstPacket + i);
+      if (why !== undefined) fallback.delete(result.firstPacket + i);
       if (why !== undefined) {
         counts.modelFallback++;
         fallbackReasons.set(why, (fallbackReasons.get(why) ?? 0) + 1);
-        let r: ReturnType<OvsHost['receive']>;
+        let r: ModelOutcome;
         try {
-          r = ctx.host.receive(p.port, p.frame);
+          r = ctx.modelReceive(p.port, p.dpPort, p.frame);
         } catch {
           countDrop('upcall_failed', p);
           continue;
         }
-        if (r.outputs.length === 0) countDrop(r.xlate.dropReason ?? 'ovs_rule_no_output', p);
-        for (const o of r.outputs) await emit(p, o.port, o.frame);
+        ctx.settle(p.dpPort, p.frame, r.outputs, r.drop, true);
+        if (r.drop !== undefined) countDrop(r.drop, p);
+        else if (r.outputs.length === 0) countDrop(ctx.noOutputReason, p);
+        for (const o of r.outputs) {
+          const w = emit(p, o.dpPort, o.frame);
+          if (w) await w;
+        }
         continue;
       }
-      if (result.drops[i] !== 0) countDrop(DROP_REASONS[result.drops[i]]?.[0] ?? `drop_${result.drops[i]}`, p);
-      else if (byOrigin[i].length === 0) countDrop('ovs_rule_no_output', p);
-      for (let k = 0; k < byOrigin[i].length; k++) await emit(p, portsOut[i][k], byOrigin[i][k]);
+      // Frames the slow path sent itself (vRouter proxy ARP, ECMP over ICMP, ...) count as outputs.
+      const po = packetOuts.get(result.firstPacket + i);
+      if (po) packetOuts.delete(result.firstPacket + i);
+      const outs = po ? [...byOrigin[i], ...po] : byOrigin[i];
+      const dropCode = result.drops[i];
+      const drop = dropCode !== 0 ? (DROP_REASONS[dropCode]?.[0] ?? `drop_${dropCode}`) : undefined;
+      const sentItself = outs.length > byOrigin[i].length;
+      ctx.settle(p.dpPort, p.frame, outs, sentItself ? undefined : drop, false);
+      if (drop !== undefined && !sentItself) countDrop(drop, p);
+      else if (outs.length === 0) countDrop(ctx.noOutputReason, p);
+      for (const o of outs) {
+        const w = emit(p, o.dpPort, o.frame);
+        if (w) await w;
+      }
     }
   };
+  const runBatch = async (run: Pending[], fromCapture: boolean): Promise<void> => complete(submit(run, fromCapture));
 
   /** Replays the underlay queue until it is empty, in same-host runs. */
   const drainUnderlay = async (): Promise<void> => {
     while (queue.length > 0) {
       let n = 1;
-      while (n < queue.length && n < batchSize && queue[n].host === queue[0].host) n++;
+      // a traced frame starts its own run, so its trace sees the state its translation sees
+      while (n < queue.length && n < batchSize && queue[n].host === queue[0].host && !queue[n].traced) n++;
       const run = queue.splice(0, n);
       counts.underlay += run.length;
+      if (run[0].traced) recordTrace(run[0]);
       await runBatch(run, false);
     }
   };
@@ -250,20 +343,35 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   let completed = false;
   try {
     let run: Pending[] = [];
+    let inflight: Submitted | undefined;
     const flush = async (): Promise<void> => {
       if (run.length === 0) return;
       const r = run;
       run = [];
-      await runBatch(r, true);
-      await drainUnderlay();
+      if (pipelined) {
+        const next = submit(r, true);
+        if (inflight) await complete(inflight);
+        inflight = next;
+      } else {
+        await runBatch(r, true);
+        await drainUnderlay();
+      }
       opts.onProgress?.({ packets: counts.captured, bytes: merge.bytes, totalBytes });
+    };
+    /** Runs everything read so far to the end (every earlier packet translated, outputs written, underlay drained). */
+    const settleAll = async (): Promise<void> => {
+      await flush();
+      const s = inflight;
+      inflight = undefined;
+      if (s) await complete(s);
+      await drainUnderlay();
     };
     for (;;) {
       if (opts.signal?.aborted) {
         interrupted = true;
         break;
       }
-      const m = await merge.next();
+      const m = merge.tryNext() ?? (await merge.next());
       if (!m) break;
       const inp = resolved[m.input];
       const rec = m.record;
@@ -273,38 +381,46 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         host: inp.host,
         port: inp.port,
         dpPort: inp.dpPort,
-        frame: rec.data.slice(),
+        frame: rec.data, // a view the reader never reuses
         tsSec: rec.tsSec,
         tsNsec: rec.tsNsec,
         origin: { file: inp.file, index: rec.index },
         hops: 0,
       };
-      const edge = edges.ingress(inp.host, inp.port, captured.frame);
+      const ctx = ctxs.get(inp.host) as HostRuntime;
+      if (traceFilter?.matches({ input: inp.file, frame: rec.index + 1, bytes: rec.data, port: { name: inp.port, ofport: ctx.ofport(inp.port) } })) captured.traced = true;
+      const edge = edges.ingress(inp.host, inp.port, captured.frame, rec.tsSec * 1e9 + rec.tsNsec);
       for (const reason of edge.drops) countDrop(reason, captured);
       for (const frame of edge.frames) {
-        if (run.length > 0 && (run[0].host !== captured.host || run.length >= batchSize)) await flush();
-        run.push({ ...captured, frame });
+        const p = frame === captured.frame ? captured : { ...captured, frame };
+        if (p.traced) {
+          await settleAll();
+          recordTrace(p);
+        } else if (run.length > 0 && (run[0].host !== captured.host || run.length >= batchSize)) await flush();
+        run.push(p);
       }
     }
-    await flush();
+    await settleAll();
     completed = true;
   } finally {
     await merge.close();
     if (!completed) {
       await outputs.abort();
-      await Promise.all([...ctxs.values()].map((c) => c.engine.close().catch(() => undefined)));
+      await closeAll();
     }
   }
   const files = await outputs.close();
   const engines: ReplayReport['engines'] = [];
+  const vrouterCounters: NonNullable<ReplayReport['vrouters']> = [];
   for (const [name, c] of ctxs) {
     const raw = await c.engine.stats();
     engines.push({ host: name, stats: pmdStatsJson(raw, DROP_REASONS), raw });
     await c.engine.close();
+    if (c.kind === 'vrouter') vrouterCounters.push({ host: name, ...(c.counters() as VrouterCountersJson) });
   }
   return {
     topology: opts.topology,
-    inputs: resolved.map((r, i) => ({ host: r.host, port: r.port, file: r.file, packets: inputCounts[i] })),
+    inputs: resolved.map((r, i) => ({ host: r.host, port: r.port, file: r.file + ifaceSuffix(r.iface), packets: inputCounts[i] })),
     outDir: opts.outDir,
     pmds,
     cache,
@@ -312,32 +428,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     wallMs: Date.now() - started,
     packets: counts,
     fallbackReasons: [...fallbackReasons].map(([reason, packets]) => ({ reason, packets })),
-    underlay: { carried: counts.underlay, unrouted: fabric.counters.unrouted },
+    underlay: { ...fabric.counters },
+    edges: { ...edges.counters, faults: { ...edges.counters.faults } },
     ports: [...ports.values()].sort((a, b) => a.host.localeCompare(b.host) || a.port.localeCompare(b.port)),
     drops: [...drops.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
     tunnels: [...tunnels.values()],
     outputs: files,
     engines,
+    ...(vrouterCounters.length > 0 ? { vrouters: vrouterCounters } : {}),
+    ...(traceFilter ? { traces, tracesOmitted } : {}),
   };
-}
-
-/** Each OVS host's underlay NICs (the `system` ports of its underlay bridge); the first receives. */
-function fabricAttachments(models: ReadonlyMap<string, OvsHost>): FabricAttachment[] {
-  const out: FabricAttachment[] = [];
-  for (const [name, h] of models) {
-    const u = h.underlay;
-    const br = u ? h.bridges.get(u.bridge) : undefined;
-    if (!u || !br) continue;
-    for (const p of br.ports) if (p.cfg.type === 'system') out.push({ host: name, port: p.name, ip: u.ip });
-  }
-  return out;
-}
-
-/** VNI of an untagged Ethernet/IPv4/UDP(4789)/VXLAN frame, else undefined. */
-function vxlanVni(f: Uint8Array): number | undefined {
-  if (f.length < 14 + 20 + 8 + 8 || f[12] !== 0x08 || f[13] !== 0x00) return undefined;
-  const ihl = (f[14] & 0x0f) * 4;
-  const l4 = 14 + ihl;
-  if (f[14 + 9] !== 17 || f.length < l4 + 16 || ((f[l4 + 2] << 8) | f[l4 + 3]) !== 4789) return undefined;
-  return (f[l4 + 12] << 16) | (f[l4 + 13] << 8) | f[l4 + 14];
 }

@@ -14,6 +14,7 @@ import { formatActions } from '../datapath/actions.js';
 import { formatFlow } from '../datapath/flow-key.js';
 import type { VrouterHostConfig } from './config.js';
 import type { FabricDelivery } from './fabric.js';
+import { OuterIpIds } from './outer-ip-id.js';
 import { bytesEqual, readEth, readIp } from './packet.js';
 import { VrouterSlowPath } from './slow-path.js';
 
@@ -25,6 +26,8 @@ interface Node {
   packets: number;
   /** Translation traces of the frame being processed. */
   trace: string[];
+  /** The node's outer IPv4 ID counter (stamped on outputs in order, as the per-packet model does). */
+  ipIds: OuterIpIds;
 }
 
 export class VrouterDatapathFabric {
@@ -35,7 +38,7 @@ export class VrouterDatapathFabric {
     for (const c of configs) {
       if (this.nodes.has(c.name)) throw new RangeError(`duplicate vRouter host name "${c.name}"`);
       const slowPath = new VrouterSlowPath(c);
-      const node: Node = { name: c.name, slowPath, engine: DatapathEngine.create({ slowPath, cache: opts.cache ?? true, inProcess: true }), packets: 0, trace: [] };
+      const node: Node = { name: c.name, slowPath, engine: DatapathEngine.create({ slowPath, cache: opts.cache ?? true, inProcess: true }), packets: 0, trace: [], ipIds: new OuterIpIds([c.mplsoudpPort, c.vxlanPort]) };
       node.engine.onTranslate = (u, t, err) => {
         node.trace.push(`upcall (in_port ${u.inPort}):`, ...(t?.trace ?? [`translation failed: ${err instanceof Error ? err.message : String(err)}`]));
       };
@@ -72,6 +75,7 @@ export class VrouterDatapathFabric {
     const outputs: { vif: number; frame: Uint8Array }[] = [];
     r.forEachOutput((port, bytes) => outputs.push({ vif: port, frame: bytes.slice() }));
     for (const p of n.slowPath.packetOuts.splice(0)) if (p.seq === seq) outputs.push({ vif: p.vif, frame: p.frame });
+    n.ipIds.stamp(n.slowPath.tables, vif, frame, outputs);
     const d = r.drops[0];
     const trace = n.trace.splice(0);
     if (trace.length === 0) trace.push('flow cache hit');

@@ -19,6 +19,9 @@
  * VNI -> invalid_vnid, bad outer checksum, GRE flags other than C and K);
  * the label's nexthop (or the VNI's VRF-translate nexthop and a bridge
  * lookup) delivers the inner frame; anything else goes to vhost0.
+ *
+ * Tunnel packets leave with vRouter's outer IPv4 ID: the inner IPv4 ID for
+ * MPLSoGRE over IPv4, else the node's counter (src/vrouter/outer-ip-id.ts).
  */
 import { PacketBatch } from '../datapath/batch.js';
 import { DROP_REASONS } from '../datapath/drop-reasons.js';
@@ -45,6 +48,7 @@ import {
   type EthInfo,
   type IpInfo,
 } from './packet.js';
+import { OuterIpIds } from './outer-ip-id.js';
 import { VrouterStats } from './stats.js';
 import { macKey, VROUTER_MAC, VROUTER_MAC_BYTES, VrouterTables } from './tables.js';
 import { vrouterTunnelSpec } from './tunnel-spec.js';
@@ -102,9 +106,20 @@ export class Vrouter {
   readonly stats = new VrouterStats();
   /** The decap tables of this host (labels, VNIs, UDP ports, GRE flags). */
   readonly receiver: CompiledReceiver;
+  /** The outer IPv4 ID counter of this vRouter (src/vrouter/outer-ip-id.ts); undefined: the caller stamps IDs. */
+  readonly ipIds: OuterIpIds | undefined;
 
-  constructor(readonly config: VrouterHostConfig) {
+  /**
+   * `outerIpIds`: the vRouter's outer IPv4 ID counter to share (default a new
+   * one), or false to leave the IDs to the caller (the datapath slow path's
+   * model, whose packet-outs the replay stamps in output order).
+   */
+  constructor(
+    readonly config: VrouterHostConfig,
+    opts: { outerIpIds?: OuterIpIds | false } = {},
+  ) {
     this.tables = new VrouterTables(config);
+    this.ipIds = opts.outerIpIds === false ? undefined : (opts.outerIpIds ?? new OuterIpIds([config.mplsoudpPort, config.vxlanPort]));
     const labels: LabelEntry[] = [];
     for (const [label, nhId] of this.tables.mpls) {
       const nh = this.tables.nexthops.get(nhId);
@@ -140,6 +155,7 @@ export class Vrouter {
     if (vif.type === 'physical') this.fromFabric(vif, frame, eth, res);
     else if (vif.type === 'virtual') this.fromVm(vif, frame, eth, res);
     else this.toFabric(vif, frame, res);
+    this.ipIds?.stamp(this.tables, vif.id, frame, res.outputs);
     return res;
   }
 

@@ -77,32 +77,28 @@ export interface IpInfo {
 }
 
 export function readIp(f: Uint8Array, l3: number, ethType: number): IpInfo | undefined {
-  let proto: number;
+  let info: IpInfo;
   let l4: number;
-  let info: Omit<IpInfo, 'sport' | 'dport' | 'proto'>;
   if (ethType === ETH_IPV4) {
     if (f.length < l3 + 20 || f[l3] >> 4 !== 4) return undefined;
     const ihl = (f[l3] & 15) * 4;
     if (ihl < 20 || f.length < l3 + ihl) return undefined;
-    proto = f[l3 + 9];
     l4 = l3 + ihl;
     const fragOff = ((f[l3 + 6] << 8) | f[l3 + 7]) & 0x1fff;
-    info = { version: 4, l3, src: f.subarray(l3 + 12, l3 + 16), dst: f.subarray(l3 + 16, l3 + 20), ttl: f[l3 + 8], laterFragment: fragOff !== 0 };
+    info = { version: 4, l3, src: f.subarray(l3 + 12, l3 + 16), dst: f.subarray(l3 + 16, l3 + 20), proto: f[l3 + 9], ttl: f[l3 + 8], sport: 0, dport: 0, laterFragment: fragOff !== 0 };
   } else if (ethType === ETH_IPV6) {
     if (f.length < l3 + 40 || f[l3] >> 4 !== 6) return undefined;
-    proto = f[l3 + 6];
     l4 = l3 + 40;
-    info = { version: 6, l3, src: f.subarray(l3 + 8, l3 + 24), dst: f.subarray(l3 + 24, l3 + 40), ttl: f[l3 + 7], laterFragment: false };
+    info = { version: 6, l3, src: f.subarray(l3 + 8, l3 + 24), dst: f.subarray(l3 + 24, l3 + 40), proto: f[l3 + 6], ttl: f[l3 + 7], sport: 0, dport: 0, laterFragment: false };
   } else return undefined;
-  let sport = 0;
-  let dport = 0;
+  const proto = info.proto;
   if (!info.laterFragment && (proto === 6 || proto === 17 || proto === 132) && f.length >= l4 + 4) {
-    sport = (f[l4] << 8) | f[l4 + 1];
-    dport = (f[l4 + 2] << 8) | f[l4 + 3];
+    info.sport = (f[l4] << 8) | f[l4 + 1];
+    info.dport = (f[l4 + 2] << 8) | f[l4 + 3];
   } else if (!info.laterFragment && (proto === 1 || proto === 58) && f.length >= l4 + 8) {
-    sport = (f[l4 + 4] << 8) | f[l4 + 5];
+    info.sport = (f[l4 + 4] << 8) | f[l4 + 5];
   }
-  return { ...info, proto, sport, dport };
+  return info;
 }
 
 /** Copy of `f` with the IP TTL / hop limit lowered by one (IPv4 checksum updated per RFC 1624). */

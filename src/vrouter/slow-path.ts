@@ -116,7 +116,8 @@ export class VrouterSlowPath implements SlowPath {
   private readonly templates = new Map<string, Uint8Array>();
 
   constructor(readonly config: VrouterHostConfig) {
-    this.model = new Vrouter(config);
+    // Packet-outs carry no outer IPv4 ID: the caller stamps them in output order (src/vrouter/outer-ip-id.ts).
+    this.model = new Vrouter(config, { outerIpIds: false });
     this.tables = this.model.tables;
     this.receiver = this.model.receiver.bytes;
   }

@@ -34,6 +34,14 @@ export interface FlowEntry {
   tunnelSport: number;
 }
 
+/** The counters of one vRouter as a replay report holds them (JSON). */
+export interface VrouterCountersJson {
+  vifs: ({ id: number; name: string } & VifCounters)[];
+  /** Drop reason (native/drop_reasons.def name) -> packets. */
+  drops: Record<string, number>;
+  flows: FlowEntry[];
+}
+
 export class VrouterStats {
   readonly vifs = new Map<number, VifCounters>();
   readonly drops = new Map<string, number>();
@@ -83,5 +91,24 @@ export class VrouterStats {
     e.bytes += bytes;
     if (f.tunnelSport) e.tunnelSport = f.tunnelSport;
     return e;
+  }
+
+  /** The counters as JSON; `names` gives each vif's name (vif id -> name). */
+  toJson(names: ReadonlyMap<number, string>): VrouterCountersJson {
+    const vifs = [...this.vifs].sort((a, b) => a[0] - b[0]).map(([id, c]) => ({ id, name: names.get(id) ?? `vif0/${id}`, ...c }));
+    const drops: Record<string, number> = {};
+    for (const [r, n] of [...this.drops].sort((a, b) => a[0].localeCompare(b[0]))) drops[r] = n;
+    return { vifs, drops, flows: [...this.flows.values()].sort((a, b) => a.index - b.index).map((f) => ({ ...f })) };
+  }
+
+  /** Loads counters written by toJson() (a replay report) into these (replacing them). */
+  load(j: VrouterCountersJson): void {
+    this.vifs.clear();
+    this.drops.clear();
+    this.flows.clear();
+    for (const v of j.vifs) this.vifs.set(v.id, { rxPackets: v.rxPackets, rxBytes: v.rxBytes, txPackets: v.txPackets, txBytes: v.txBytes, drops: v.drops });
+    for (const [r, n] of Object.entries(j.drops)) this.drops.set(r, n);
+    for (const f of j.flows) this.flows.set(`${f.vrf}|${f.proto}|${f.src}|${f.sport}|${f.dst}|${f.dport}`, { ...f });
+    this.nextFlowIndex = j.flows.reduce((a, f) => Math.max(a, f.index + 1), 1);
   }
 }

@@ -2,7 +2,8 @@
  * The tunnel a vRouter tunnel nexthop writes (shared by the per-packet model
  * and the datapath translation): outer TTL from the host config, DF clear,
  * UDP checksum 0 and the `vrouter` source-port range for MPLSoUDP / VXLAN,
- * the inner IPv4 ID copied for MPLSoGRE, the MPLS TTL inherited from the
+ * the inner IPv4 ID copied for MPLSoGRE (every other outer ID is the
+ * vRouter's counter, stamped after encapsulation: outer-ip-id.ts), the MPLS TTL inherited from the
  * inner IP TTL, and an IP payload (L3 label) when routed, Ethernet otherwise.
  * Does not check that the nexthop's vif exists (callers do).
  */

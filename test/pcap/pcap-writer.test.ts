@@ -115,6 +115,27 @@ describe('PcapWriter', () => {
     expect(tsharkFrames(p).length).toBe(200);
   });
 
+  it('append() returns a Promise only when a full buffer is being written, and keeps every packet', async () => {
+    const p = join(dir, 'append.pcap');
+    // buffer 1000 bytes: the 24-byte header plus 16 + 100 bytes per packet; the 9th packet does not fit (24 + 9 * 116 = 1068)
+    const w = await PcapWriter.create(p, { bufferSize: 1000 });
+    const waits: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const wait = w.append(udpFrame(100, i), 1700000000, i);
+      if (wait) {
+        waits.push(i);
+        await wait;
+      }
+    }
+    await w.close();
+    // after the first flush the buffer holds 8 packets (8 * 116 = 928 <= 1000), so it flushes at 8, 16, 24
+    expect(waits).toEqual([8, 16, 24]);
+    const recs = await readAll(p);
+    expect(recs.map((r) => r.tsNsec)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    recs.forEach((r, i) => expect(r.data).toEqual(udpFrame(100, i)));
+    expect(tsharkFrames(p).length).toBe(30);
+  });
+
   it('validates its arguments', async () => {
     const w = await PcapWriter.create(join(dir, 'args.pcap'));
     expect(() => w.write(udpFrame(60), -1, 0)).toThrow(RangeError);

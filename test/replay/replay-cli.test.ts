@@ -55,8 +55,23 @@ describe('vswitch-sim replay: errors are one clear line', () => {
     expectOneLine(await cli(topo, '--in', `compute9:vm1=${vm1}`, '--out', tmp()), 'no host "compute9"', 'compute1, compute2');
     expectOneLine(await cli(topo, '--in', `compute1:vm7=${vm1}`, '--out', tmp()), 'no port "vm7"');
   });
+  it('names vRouter hosts (a controller section\'s compute nodes) and vifs by their vif --list names', async () => {
+    const contrail = join(packageRoot(), 'examples', 'contrail-mplsoudp', 'topology.yaml');
+    expectOneLine(await cli(contrail, '--in', `compute9:tap-red1=${vm1}`, '--out', tmp()), 'no host "compute9"', 'compute1, compute2');
+    expectOneLine(await cli(contrail, '--in', `compute1:tap-red2=${vm1}`, '--out', tmp()), 'no vif "tap-red2"', 'vif --list');
+  });
   it('names an output directory that cannot be made', async () => {
     expectOneLine(await cli(topo, '--in', `compute1:vm1=${vm1}`, '--out', join(vm1, 'sub')), '--out', 'vm1.pcap');
+  });
+  it('names an --html page that cannot be written, before replaying anything', async () => {
+    const out = tmp();
+    expectOneLine(await cli(topo, '--in', `compute1:vm1=${vm1}`, '--out', out, '--html', join(out, 'no-such-dir', 'r.html')), 'r.html');
+    expect(readdirSync(out)).toEqual([]);
+  });
+  it('names a bad --trace filter, before replaying anything', async () => {
+    const out = tmp();
+    expectOneLine(await cli(topo, '--in', `compute1:vm1=${vm1}`, '--out', out, '--trace', 'udp,tp_dst=99999'), '--trace', 'tp_dst=99999');
+    expect(readdirSync(out)).toEqual([]);
   });
   it('names a missing capture', async () => {
     expectOneLine(await cli(topo, '--in', 'compute1:vm1=missing.pcap', '--out', tmp()), 'missing.pcap');

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 
 import { buildFrame } from '../../src/packet/frame-builder.js';
 import { parseIp } from '../../src/tunnel/addr.js';
-import { loadVrouterHosts, parseVrouterHost, VrouterFabric, VrouterTables, type VrouterHostInput } from '../../src/vrouter/index.js';
+import { loadVrouterHosts, parseVrouterHost, VrouterFabric, VrouterStats, VrouterTables, type VrouterHostInput } from '../../src/vrouter/index.js';
 import { dropstats, flowList, mplsDump, nhList, rtDump, vifList, vxlanDump } from '../../src/vrouter/views.js';
 import { repoRoot } from '../tunnel/helpers.js';
 
@@ -119,5 +119,30 @@ describe('views of the example topology', () => {
     expect(flows).toMatch(/10\.1\.1\.3:1111/);
     expect(flows).toMatch(/<=>/);
     expect(dropstats(c1)).toMatch(/^Invalid Label\s+0$/m);
+  });
+});
+
+describe('VrouterStats JSON (a replay report holds it)', () => {
+  it('round-trips vif counters, drops and flows', () => {
+    const a = new VrouterStats();
+    a.rx(3, 90);
+    a.tx(0, 122);
+    a.drop('discard', 3);
+    const f = a.flow({ vrf: 1, proto: 6, src: '10.1.1.3', dst: '10.2.2.4', sport: 41000, dport: 80, nh: 14, action: 'F', tunnelSport: 50000 }, 54);
+    a.flow({ vrf: 1, proto: 6, src: '10.2.2.4', dst: '10.1.1.3', sport: 80, dport: 41000, nh: 10, action: 'F', tunnelSport: 0 }, 54);
+    const j = a.toJson(new Map([[0, 'eth0'], [3, 'tap-red1']]));
+    expect(j.vifs).toEqual([
+      { id: 0, name: 'eth0', rxPackets: 0, rxBytes: 0, txPackets: 1, txBytes: 122, drops: 0 },
+      { id: 3, name: 'tap-red1', rxPackets: 1, rxBytes: 90, txPackets: 0, txBytes: 0, drops: 1 },
+    ]);
+    expect(j.drops).toEqual({ discard: 1 });
+    expect(j.flows.map((x) => [x.index, x.reverse])).toEqual([[1, 2], [2, 1]]);
+    const b = new VrouterStats();
+    b.load(JSON.parse(JSON.stringify(j)));
+    expect(b.toJson(new Map([[0, 'eth0'], [3, 'tap-red1']]))).toEqual(j);
+    // a flow added after loading gets the next index and pairs with a loaded one
+    const c = b.flow({ vrf: 1, proto: 17, src: '10.1.1.3', dst: '10.2.2.4', sport: 1, dport: 2, nh: 14, action: 'F', tunnelSport: 0 }, 60);
+    expect(c.index).toBe(3);
+    expect(f.index).toBe(1);
   });
 });

@@ -103,11 +103,12 @@ type Outcome = string[];
 
 /**
  * "vif:hex" of an output. The outer IPv4 ID of a tunnel packet whose ID is
- * not copied from an inner IPv4 header is a counter (vRouter's
- * vr_generate_unique_ip_id): the per-packet model restarts it for every
- * packet, the datapath keeps it per tunnel, so it and the header checksum
- * (bytes 18-19 and 24-25) are blanked on both sides. MPLSoGRE over IPv4
- * (copy-inner) keeps them.
+ * not copied from an inner IPv4 header is vRouter's one counter
+ * (vr_generate_unique_ip_id), stamped by whoever sends the packets in order
+ * (the model here; a replay or VrouterDatapathFabric for the engine, whose
+ * own tnl_push counter is per tunnel and hash bucket): this test drives the
+ * engine bare, so the ID and the header checksum (bytes 18-19 and 24-25) are
+ * blanked on both sides. MPLSoGRE over IPv4 (copy-inner) keeps them.
  */
 function outcome(vif: number, f: Uint8Array): string {
   const copy = f[23] === 47 && (f[42] >> 4 === 4 || (f[54] === 0x08 && f[55] === 0x00));

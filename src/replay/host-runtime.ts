@@ -1,0 +1,64 @@
+/**
+ * One modelled host as `replay()` drives it, whatever its kind: port names
+ * and datapath ports, the datapath engine with the host's slow path (wrapped
+ * in a FallbackSlowPath), its fabric attachments, the model's own per-packet
+ * path for what the engine cannot express, and the hook that sees every
+ * packet's outcome (counters, outer IPv4 IDs). Implementations:
+ * src/replay/ovs-runtime.ts, src/replay/vrouter-runtime.ts.
+ */
+import type { DatapathEngine } from '../datapath/engine.js';
+import type { FabricAttachment } from './fabric.js';
+import type { FallbackSlowPath } from './fallback-slow-path.js';
+
+/** A frame a host sends, by datapath port. */
+export interface HostOutput {
+  dpPort: number;
+  frame: Uint8Array;
+}
+
+/** What the model's per-packet path did with one frame. */
+export interface ModelOutcome {
+  outputs: HostOutput[];
+  /**
+   * A drop the model counts for this frame, counted in the report even when
+   * something was sent (vRouter: a DF packet too big for the tunnel, answered
+   * with an ICMP error). Undefined with no output: the runtime's noOutputReason.
+   */
+  drop?: string;
+}
+
+export interface HostRuntime {
+  readonly name: string;
+  readonly kind: 'ovs' | 'vrouter';
+  readonly engine: DatapathEngine;
+  readonly slow: FallbackSlowPath;
+  /** Datapath port of a port name (undefined: no such port, or none in the datapath). */
+  dpPort(port: string): number | undefined;
+  /** Name of a datapath port (`dp<N>` when unknown). */
+  portName(dpPort: number): string;
+  /** The host's ports on the underlay switch, with its underlay address. */
+  fabricAttachments(): FabricAttachment[];
+  /** Drop reason of a packet that left by no port and has no reason of its own. */
+  readonly noOutputReason: string;
+  /** The model's own per-packet path (throws when it cannot handle the frame). */
+  modelReceive(port: string, dpPort: number, frame: Uint8Array): ModelOutcome;
+  /** Frames the slow path sent itself during the last engine.process() (packet-outs), by engine position. */
+  takePacketOuts(): Map<number, HostOutput[]>;
+  /**
+   * Sees the outcome of every packet the host processed, in input order,
+   * before its outputs are written: may rewrite output frames in place
+   * (vRouter: outer IPv4 IDs) and count (vRouter: vif, drop and flow
+   * counters). `viaModel`: the model's per-packet path handled it.
+   */
+  settle(dpPort: number, frame: Uint8Array, outputs: readonly HostOutput[], drop: string | undefined, viaModel: boolean): void;
+  /** OpenFlow port number of a port (a `--trace` filter's in_port), if the host kind has them. */
+  ofport(port: string): number | undefined;
+  /**
+   * The trace of `frame` entering `port` as the host is now, without side
+   * effects (OVS: ofproto/trace's text, following a tunnel pop into the inner
+   * packet; vRouter: the forwarding decisions `vswitch-sim vrouter` prints).
+   */
+  trace(port: string, frame: Uint8Array): string;
+  /** The host's own counters for the report (vRouter: vif --list, dropstats, flow -l), if it keeps any. */
+  counters(): unknown;
+}

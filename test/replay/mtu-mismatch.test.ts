@@ -1,0 +1,94 @@
+/**
+ * MTU mismatches (examples/mtu-mismatch), replayed:
+ * - a 1500 guest (vm1) on a 9000 network: vm3 (MTU 8950) sends an 8000-byte
+ *   datagram; VXLAN carries it (outer IP 8078 <= 9000) and compute1's OVS
+ *   drops it at vm1's port (`port_mtu_exceeded`: inner IP 8028 > 1500; OVS
+ *   counts ovs_tx_mtu_exceeded_drops). No ICMP: OVS sends none, so the
+ *   sender is never told (the classic black hole).
+ * - the reverse, a 9000 guest (vm1, MTU 8950) on a 1500 network: OVS
+ *   encapsulates the 8000-byte datagram (outer IP 8078, DF) and it is
+ *   dropped at compute1's NIC (`underlay_mtu_exceeded`: OVS userspace never
+ *   fragments a tunnel packet).
+ * In both, the 1400-byte datagram (inner 1428, outer 1478) and the reply pass.
+ * Sizes are hand-derived: inner IP = payload + 8 + 20, outer = inner + 14 + 8 + 8 + 20.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { packageRoot } from '../../src/datapath/native.js';
+import type { FabricCounters } from '../../src/replay/fabric.js';
+import type { EdgeCounters } from '../../src/replay/port-edges.js';
+import { replay } from '../../src/replay/replay.js';
+import type { ReplayReport } from '../../src/replay/replay-report.js';
+import { writeCaptures } from '../../examples/mtu-mismatch/generate.js';
+import { requireTshark } from '../oracle/tshark.js';
+import { summary } from './scenario-helpers.js';
+
+const dir = join(packageRoot(), 'examples', 'mtu-mismatch');
+
+interface Run {
+  out: string;
+  report: ReplayReport;
+  edges: EdgeCounters;
+  fabric: FabricCounters;
+}
+
+async function run(topology: string, pcaps: string): Promise<Run> {
+  const out = mkdtempSync(join(tmpdir(), 'vs-mtu-'));
+  const inputs = [
+    { host: 'compute1', port: 'vm1', file: join(dir, 'pcaps', pcaps, 'vm1.pcap') },
+    { host: 'compute2', port: 'vm3', file: join(dir, 'pcaps', pcaps, 'vm3.pcap') },
+  ];
+  const report = await replay({ topology: join(dir, topology), inputs, outDir: out, inProcess: true });
+  return { out, report, edges: report.edges, fabric: report.underlay };
+}
+
+const dropsOf = (r: Run): [string, number, string, number][] => r.report.drops.map((d) => [d.reason, d.count, d.example.file.split('/').slice(-2).join('/'), d.example.index]);
+
+describe('replay: mtu-mismatch', () => {
+  let jumboNet: Run;
+  let smallNet: Run;
+  beforeAll(async () => {
+    requireTshark();
+    jumboNet = await run('topology.yaml', '9000-net');
+    smallNet = await run('topology-reverse.yaml', '1500-net');
+  }, 60_000);
+
+  it('ships the captures its generator makes (deterministic)', async () => {
+    const again = mkdtempSync(join(tmpdir(), 'vs-mtu-gen-'));
+    await writeCaptures(again);
+    for (const f of ['9000-net/vm1.pcap', '9000-net/vm3.pcap', '1500-net/vm1.pcap', '1500-net/vm3.pcap'])
+      expect(readFileSync(join(again, f)), f).toEqual(readFileSync(join(dir, 'pcaps', f)));
+  });
+
+  it('1500 guest on a 9000 network: the jumbo datagram crosses the underlay and dies at vm1\'s port', () => {
+    // vm1 (the small one) asked; vm3's reply and datagrams cross the jumbo underlay
+    expect(summary(join(jumboNet.out, 'compute2-p0.pcap'))).toEqual([
+      'ARP fa:16:3e:00:00:03 fa:16:3e:00:00:01 192.0.2.3 is at fa:16:3e:00:00:03',
+      'UDP 192.0.2.3 192.0.2.1 40000 → 9 Len=8000',
+      'UDP 192.0.2.3 192.0.2.1 40000 → 9 Len=1400',
+    ]);
+    expect(summary(join(jumboNet.out, 'compute1-vm1.pcap'))).toEqual(['ARP fa:16:3e:00:00:03 fa:16:3e:00:00:01 192.0.2.3 is at fa:16:3e:00:00:03', 'UDP 192.0.2.3 192.0.2.1 40000 → 9 Len=1400']);
+    expect(dropsOf(jumboNet)).toEqual([['port_mtu_exceeded', 1, '9000-net/vm3.pcap', 1]]);
+    expect(jumboNet.edges.mtuDrops).toBe(1);
+    expect(jumboNet.fabric.mtuDrops).toBe(0);
+  });
+
+  it('9000 guest on a 1500 network: the encapsulated jumbo datagram is dropped at compute1\'s NIC, never fragmented', () => {
+    // what OVS handed p0 (the 8078-byte outer packet too), and what crossed: only the frames that fit
+    expect(summary(join(smallNet.out, 'compute1-p0.pcap'))).toEqual([
+      'ARP fa:16:3e:00:00:01 fa:16:3e:00:00:03 192.0.2.1 is at fa:16:3e:00:00:01',
+      'UDP 192.0.2.1 192.0.2.3 40000 → 9 Len=8000',
+      'UDP 192.0.2.1 192.0.2.3 40000 → 9 Len=1400',
+    ]);
+    expect(summary(join(smallNet.out, 'compute2-vm3.pcap'))).toEqual([
+      'ARP fa:16:3e:00:00:01 fa:16:3e:00:00:03 192.0.2.1 is at fa:16:3e:00:00:01',
+      'UDP 192.0.2.1 192.0.2.3 40000 → 9 Len=1400',
+    ]);
+    expect(summary(join(smallNet.out, 'compute1-vm1.pcap'))).toEqual(['ARP fa:16:3e:00:00:03 Broadcast Who has 192.0.2.1? Tell 192.0.2.3', 'UDP 192.0.2.3 192.0.2.1 9 → 40000 Len=100']);
+    expect(dropsOf(smallNet)).toEqual([['underlay_mtu_exceeded', 1, '1500-net/vm1.pcap', 1]]);
+    expect(smallNet.fabric).toMatchObject({ mtuDrops: 1, fragments: 0 });
+  });
+});
