@@ -183,15 +183,7 @@ Megaflow* FlowCache::lookup_hashed(const FlowKey& key, uint64_t h, CacheLevel* l
 }
 
 Megaflow* FlowCache::lookup_epoch(const FlowKey& key, CacheLevel* level, uint32_t max_epoch) {
-  Megaflow* f = lookup(key, level);
-  if (f && f->epoch > max_epoch) {
-    if (*level == CacheLevel::EMC) stats_.emc_hits--;
-    else stats_.megaflow_hits--;
-    stats_.misses++;
-    *level = CacheLevel::MISS;
-    return nullptr;
-  }
-  return f;
+  return lookup_epoch(key, 0, level, max_epoch);  // rss 0: the EMC by flow_key_hash, as lookup()
 }
 
 Megaflow* FlowCache::lookup_epoch(const FlowKey& key, uint32_t rss, CacheLevel* level, uint32_t max_epoch) {

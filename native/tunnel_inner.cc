@@ -1,36 +1,15 @@
 #include "tunnel_inner.h"
 
 #include "rss.h"
+#include "tunnel_ovs_hash.h"
 
 namespace vs {
 namespace {
 
 constexpr uint16_t kEthIpv4 = 0x0800, kEthIpv6 = 0x86DD, kEthVlan = 0x8100, kEthQinQ = 0x88A8;
 
-uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
-
-// One murmur3 round over a 32-bit word.
-uint32_t mix(uint32_t h, uint32_t k) {
-  k *= 0xcc9e2d51u;
-  k = rotl(k, 15);
-  k *= 0x1b873593u;
-  h ^= k;
-  h = rotl(h, 13);
-  return h * 5 + 0xe6546b64u;
-}
-
-uint32_t finish(uint32_t h, uint32_t len) {
-  h ^= len;
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  return h;
-}
-
 uint32_t mix_bytes(uint32_t h, ByteView v, size_t off, size_t len) {
-  for (size_t k = 0; k + 4 <= len; k += 4) h = mix(h, load_be32(v.data() + off + k));
+  for (size_t k = 0; k + 4 <= len; k += 4) h = mhash_add(h, load_be32(v.data() + off + k));
   return h;
 }
 
@@ -90,18 +69,18 @@ uint32_t tunnel_flow_hash(ByteView frame, const InnerInfo& info) {
     words = 8;
   } else {
     h = mix_bytes(h, frame, 0, 12);
-    h = mix(h, info.eth_type);
+    h = mhash_add(h, info.eth_type);
     words = 4;
   }
   if (info.ip_version != 0) {
     uint32_t ports = 0;
     bool has_ports = info.proto == 6 || info.proto == 17 || info.proto == 132;
     if (has_ports && info.l4 != 0xFFFF) frame.be32(info.l4, ports);
-    h = mix(h, uint32_t(info.proto) << 24);
-    h = mix(h, ports);
+    h = mhash_add(h, uint32_t(info.proto) << 24);
+    h = mhash_add(h, ports);
     words += 2;
   }
-  h = finish(h, words * 4);
+  h = mhash_finish(h, words * 4);
   return h ? h : 1;
 }
 

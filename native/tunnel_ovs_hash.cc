@@ -4,30 +4,6 @@
 namespace vs {
 namespace {
 
-inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-
-// lib/hash.h mhash_add: a zero word leaves the hash before the rotation unchanged.
-inline uint32_t mhash_add(uint32_t h, uint32_t d) {
-  if (d) {
-    d *= 0xcc9e2d51u;
-    d = rotl(d, 15);
-    d *= 0x1b873593u;
-    h ^= d;
-  }
-  h = rotl(h, 13);
-  return h * 5 + 0xe6546b64u;
-}
-
-inline uint32_t mhash_finish(uint32_t h, uint32_t final) {
-  h ^= final;
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  return h;
-}
-
 inline uint32_t le32_at(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }

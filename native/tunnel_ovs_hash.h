@@ -24,6 +24,32 @@
 
 namespace vs {
 
+// lib/hash.h's Murmur3 steps (hash_rot, mhash_add, mhash_finish): one round
+// over a 32-bit word (a zero word leaves the hash before the rotation
+// unchanged, as the standard round does too), and the final avalanche.
+inline uint32_t hash_rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+inline uint32_t mhash_add(uint32_t h, uint32_t d) {
+  if (d) {
+    d *= 0xcc9e2d51u;
+    d = hash_rotl(d, 15);
+    d *= 0x1b873593u;
+    h ^= d;
+  }
+  h = hash_rotl(h, 13);
+  return h * 5 + 0xe6546b64u;
+}
+
+inline uint32_t mhash_finish(uint32_t h, uint32_t final) {
+  h ^= final;
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
 // miniflow_hash_5tuple(flow of `frame`, 0), as above. Reads only within `frame`.
 uint32_t ovs_hash_5tuple(ByteView frame);
 

@@ -20,11 +20,10 @@
  *   .011 red1   ICMP echo request to red2 with TTL 1 (dropped, ttl_exceeded)
  *   .012 fabric MPLSoUDP from compute1 with label 99, which compute2 never allocated (dropped, invalid_label)
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buildFrame, TCP, type Header } from '../../src/packet/frame-builder.js';
-import { PcapWriter } from '../../src/pcap/pcap-writer.js';
+import { writePortCaptures } from '../neutron-vxlan/generate.js';
 
 export const VR = '00:00:5e:00:01:00';
 export const VM = {
@@ -84,12 +83,7 @@ export const CONVERSATION: [number, Source, Uint8Array][] = [
 
 /** Writes one pcap per source of a conversation (at 1700000000 s + its milliseconds) under `dir`. */
 export async function writeConversation(dir: string, conversation: readonly (readonly [number, Source, Uint8Array])[]): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  for (const [src] of INJECT) {
-    const w = await PcapWriter.create(join(dir, `${src}.pcap`));
-    for (const [ms, who, frame] of conversation) if (who === src) await w.write(frame, 1700000000, ms * 1e6);
-    await w.close();
-  }
+  await writePortCaptures(dir, INJECT.map(([src]) => src), conversation);
 }
 
 /** Writes pcaps/<source>.pcap under `dir` (default: this scenario's pcaps/). */

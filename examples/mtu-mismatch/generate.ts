@@ -12,11 +12,10 @@
  *   .003 BIG   UDP 40000 > 9, 1400 bytes, DF (inner IP 1428, outer 1478)
  *   .004 SMALL UDP 9 > 40000, 100 bytes (a reply that always fits)
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buildFrame, type Header } from '../../src/packet/frame-builder.js';
-import { PcapWriter } from '../../src/pcap/pcap-writer.js';
+import { writePortCaptures } from '../neutron-vxlan/generate.js';
 
 const VM = {
   vm1: { mac: 'fa:16:3e:00:00:01', ip: '192.0.2.1' },
@@ -43,13 +42,7 @@ export function conversation(big: Vm, small: Vm): [number, Vm, Uint8Array][] {
 /** Writes pcaps/{9000-net,1500-net}/<vm>.pcap under `dir` (default: this scenario's pcaps/). */
 export async function writeCaptures(dir = join(import.meta.dirname, 'pcaps')): Promise<void> {
   for (const [sub, big, small] of [['9000-net', 'vm3', 'vm1'], ['1500-net', 'vm1', 'vm3']] as [string, Vm, Vm][]) {
-    mkdirSync(join(dir, sub), { recursive: true });
-    const conv = conversation(big, small);
-    for (const vm of ['vm1', 'vm3'] as Vm[]) {
-      const w = await PcapWriter.create(join(dir, sub, `${vm}.pcap`));
-      for (const [ms, who, frame] of conv) if (who === vm) await w.write(frame, 1700000000, ms * 1e6);
-      await w.close();
-    }
+    await writePortCaptures(join(dir, sub), ['vm1', 'vm3'], conversation(big, small));
   }
 }
 

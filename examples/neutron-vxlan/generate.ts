@@ -52,10 +52,19 @@ export const CONVERSATION: [number, Vm, Uint8Array][] = [
 
 /** Writes pcaps/<vm>.pcap under `dir` (default: this scenario's pcaps/). */
 export async function writeCaptures(dir = join(import.meta.dirname, 'pcaps')): Promise<void> {
+  await writePortCaptures(dir, Object.keys(VM) as Vm[], CONVERSATION);
+}
+
+/**
+ * Writes `dir`/<port>.pcap for each of `ports` (creating `dir`): the frames of
+ * `conversation` that port injects, in order, at 1700000000 s + their
+ * milliseconds. Shared by the scenario generators.
+ */
+export async function writePortCaptures<P extends string>(dir: string, ports: readonly P[], conversation: readonly (readonly [number, P, Uint8Array])[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  for (const vm of Object.keys(VM) as Vm[]) {
-    const w = await PcapWriter.create(join(dir, `${vm}.pcap`));
-    for (const [ms, who, frame] of CONVERSATION) if (who === vm) await w.write(frame, 1700000000, ms * 1e6);
+  for (const port of ports) {
+    const w = await PcapWriter.create(join(dir, `${port}.pcap`));
+    for (const [ms, who, frame] of conversation) if (who === port) await w.write(frame, 1700000000, ms * 1e6);
     await w.close();
   }
 }

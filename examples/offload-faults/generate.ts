@@ -20,11 +20,10 @@
  *   .004 vm1  TCP 41000 > 80 [PA] seq 4231, 100 bytes, partial checksum
  *   .005 vm3  TCP 80 > 41000 [A] ack 4331 (full checksum: vm3 has no offloads)
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buildFrame, TCP, type Header } from '../../src/packet/frame-builder.js';
-import { PcapWriter } from '../../src/pcap/pcap-writer.js';
+import { writePortCaptures } from '../neutron-vxlan/generate.js';
 
 const VM1 = { mac: 'fa:16:3e:00:00:01', ip: '192.0.2.1' };
 const VM3 = { mac: 'fa:16:3e:00:00:03', ip: '192.0.2.3' };
@@ -46,12 +45,7 @@ export const CONVERSATION: [number, Vm, Uint8Array][] = [
 
 /** Writes pcaps/<vm>.pcap under `dir` (default: this scenario's pcaps/). */
 export async function writeCaptures(dir = join(import.meta.dirname, 'pcaps')): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  for (const vm of ['vm1', 'vm3'] as Vm[]) {
-    const w = await PcapWriter.create(join(dir, `${vm}.pcap`));
-    for (const [ms, who, frame] of CONVERSATION) if (who === vm) await w.write(frame, 1700000000, ms * 1e6);
-    await w.close();
-  }
+  await writePortCaptures(dir, ['vm1', 'vm3'], CONVERSATION);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) await writeCaptures();

@@ -11,11 +11,10 @@
  *   .002 p1   TCP SYN 192.0.2.99:40004 > 192.0.2.2:22  from the tunnel side: br-tun tags it VLAN 1 towards br-int
  *   .003 vm1  UDP 192.0.2.1:40002 > 192.0.2.2:9        same host again
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buildFrame, TCP, type Header } from '../../src/packet/frame-builder.js';
-import { PcapWriter } from '../../src/pcap/pcap-writer.js';
+import { writePortCaptures } from '../neutron-vxlan/generate.js';
 
 const VM1 = { mac: 'fa:16:3e:00:00:01', ip: '192.0.2.1' };
 const VM2 = { mac: 'fa:16:3e:00:00:02', ip: '192.0.2.2' };
@@ -35,12 +34,7 @@ export const CONVERSATION: [number, Port, Uint8Array][] = [
 
 /** Writes pcaps/<port>.pcap under `dir` (default: this scenario's pcaps/). */
 export async function writeCaptures(dir = join(import.meta.dirname, 'pcaps')): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  for (const port of ['vm1', 'vm2', 'p1'] as Port[]) {
-    const w = await PcapWriter.create(join(dir, `${port}.pcap`));
-    for (const [ms, who, frame] of CONVERSATION) if (who === port) await w.write(frame, 1700000000, ms * 1e6);
-    await w.close();
-  }
+  await writePortCaptures(dir, ['vm1', 'vm2', 'p1'], CONVERSATION);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) await writeCaptures();

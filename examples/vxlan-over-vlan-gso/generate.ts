@@ -15,11 +15,10 @@
  *   .000 vm3  ARP who-has 192.0.2.1 (compute1 learns vm3 behind the tunnel)
  *   .001 vm1  the 20,054-byte TSO super-frame
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buildFrame, TCP } from '../../src/packet/frame-builder.js';
-import { PcapWriter } from '../../src/pcap/pcap-writer.js';
+import { writePortCaptures } from '../neutron-vxlan/generate.js';
 
 const VM1 = { mac: 'fa:16:3e:00:00:01', ip: '192.0.2.1' };
 const VM3 = { mac: 'fa:16:3e:00:00:03', ip: '192.0.2.3' };
@@ -43,12 +42,7 @@ export const CONVERSATION: [number, Vm, Uint8Array][] = [
 
 /** Writes pcaps/<vm>.pcap under `dir` (default: this scenario's pcaps/). */
 export async function writeCaptures(dir = join(import.meta.dirname, 'pcaps')): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  for (const vm of ['vm1', 'vm3'] as Vm[]) {
-    const w = await PcapWriter.create(join(dir, `${vm}.pcap`));
-    for (const [ms, who, frame] of CONVERSATION) if (who === vm) await w.write(frame, 1700000000, ms * 1e6);
-    await w.close();
-  }
+  await writePortCaptures(dir, ['vm1', 'vm3'], CONVERSATION);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) await writeCaptures();

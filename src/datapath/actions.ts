@@ -17,6 +17,7 @@
  */
 import { DROP_REASONS } from './drop-reasons.js';
 import { formatIp, parseIp, parseMac } from '../tunnel/addr.js';
+import { splitTopLevel } from '../split-top-level.js';
 
 export const ACTION_VERSION = 1;
 export const MAX_CLONE_DEPTH = 4;
@@ -412,25 +413,18 @@ export function formatActions(actions: readonly Action[] | Uint8Array): string {
   return list.length ? list.map(formatAction).join(',') : 'drop';
 }
 
-/** Splits "a(b,c),d" at top-level commas. */
+/** Splits "a(b,c),d" at top-level commas, trimmed; throws RangeError when the parentheses do not balance. */
 function splitTop(text: string): string[] {
-  const out: string[] = [];
   let depth = 0;
-  let start = 0;
   for (let k = 0; k < text.length; k++) {
-    const c = text[k];
-    if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(text.slice(start, k).trim());
-      start = k + 1;
-    }
-    if (depth < 0) throw new RangeError(`unbalanced ")" in actions "${text}"`);
+    if (text[k] === '(') depth++;
+    else if (text[k] === ')' && --depth < 0) throw new RangeError(`unbalanced ")" in actions "${text}"`);
   }
   if (depth !== 0) throw new RangeError(`unbalanced "(" in actions "${text}"`);
-  const last = text.slice(start).trim();
-  if (last || out.length) out.push(last);
-  return out.filter((s, i, all) => s !== '' || all.length > 1);
+  // empty text (or blanks) is no piece; an empty piece beside others stays
+  return splitTopLevel(text)
+    .map((s) => s.trim())
+    .filter((s, i, all) => s !== '' || all.length > 1);
 }
 
 function call(item: string): [string, string] | undefined {

@@ -24,6 +24,7 @@ import type { FieldName } from '../ovs/fields.js';
 import { FlowSyntaxError } from '../ovs/flow-syntax-error.js';
 import { parseMatch, type FieldMatch } from '../ovs/flow-parser.js';
 import { extractFlow } from '../ovs/flow.js';
+import { splitTopLevel } from '../split-top-level.js';
 
 export class TraceFilterError extends Error {
   readonly code = 'ERR_USAGE_TRACE_FILTER';
@@ -63,22 +64,9 @@ export interface TraceFilter {
 
 const FRAME_TOKEN = /^(.*)#(\d+)$/;
 
-/** Splits on top-level commas (commas inside parentheses, e.g. in masks, stay). */
+/** Splits on top-level commas (commas inside parentheses, e.g. in masks, stay); trimmed. */
 function tokens(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let k = 0; k < text.length; k++) {
-    const c = text[k];
-    if (c === '(') depth++;
-    else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (c === ',' && depth === 0) {
-      out.push(text.slice(start, k));
-      start = k + 1;
-    }
-  }
-  out.push(text.slice(start));
-  return out.map((t) => t.trim());
+  return splitTopLevel(text).map((t) => t.trim());
 }
 
 /** The token of `text` that covers 1-based column `column`. */

@@ -23,6 +23,7 @@ import { OvsSlowPath } from '../../src/ovs/ovs-slow-path.js';
 import type { OvsHost } from '../../src/ovs/ovs-host.js';
 import type { OvsHostConfig } from '../../src/model/topology-schema.js';
 import { buildFrame, TCP, type Header } from '../../src/packet/frame-builder.js';
+import { splitTopLevel } from '../../src/split-top-level.js';
 import { OvsSandbox, readClassicPcap } from './ovs-sandbox.js';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples', 'ovs');
@@ -217,18 +218,7 @@ function pcapFrames(spec: NonNullable<Scenario['pcap']>): [string, Uint8Array][]
  */
 function normalizeActions(text: string, name: (dp: number) => string): string[] {
   const out: string[] = [];
-  const split = (t: string): string[] => {
-    const parts: string[] = [];
-    let depth = 0;
-    let start = 0;
-    for (let k = 0; k < t.length; k++) {
-      if (t[k] === '(') depth++;
-      else if (t[k] === ')') depth--;
-      else if (t[k] === ',' && depth === 0) { parts.push(t.slice(start, k)); start = k + 1; }
-    }
-    parts.push(t.slice(start));
-    return parts.map((s) => s.trim()).filter(Boolean);
-  };
+  const split = (t: string): string[] => splitTopLevel(t).map((s) => s.trim()).filter(Boolean);
   const walk = (t: string): void => {
     for (const a of split(t)) {
       if (/^clone\(/.test(a)) walk(a.slice(6, -1));
@@ -404,37 +394,17 @@ describe('datapath engine with the OVS model vs real Open vSwitch', () => {
     hostCfg.underlay.egress_port_range = [50000, 50000];
     const spec = SCENARIOS[0].pcap;
     if (!spec) throw new Error('the neutron scenario replays the oracle capture');
-    const frames = pcapFrames(spec);
-    const host = buildOvsHost(hostCfg);
-    const engine = DatapathEngine.create({ slowPath: new OvsSlowPath(host), inProcess: true, cache: true });
-    const got = new Map<string, string[]>();
-    const sb = OvsSandbox.start();
-    try {
-      sb.build(hostCfg);
-      for (const [port, frame] of frames) {
-        sb.inject(port, frame);
-        const b = PacketBatch.create();
-        b.append(frame, { inPort: host.port(port)?.dpPort ?? -1 });
-        (await engine.process(b)).forEachOutput((dp, bytes) => {
-          const name = host.portByDp(dp)?.name ?? String(dp);
-          got.set(name, [...(got.get(name) ?? []), hex(bytes)]);
-        });
-      }
-      sb.stop();
-      let fromUnderlay = 0;
-      for (const name of ['br-phys', 'br-int', 'br-tun', 'p0', 'vm1', 'vm2']) {
-        const real = sb.txFrames(name).map(hex);
-        expect(got.get(name) ?? [], `frames sent on ${name}`).toEqual(real);
-        if (name.startsWith('vm')) fromUnderlay += real.filter((x) => x.slice(12, 24) === 'fa163e000099').length;
-      }
-      // README: vm1 3, vm2 6, p0 6; the frames from the remote VM (fa:16:3e:00:00:99) came through tnl_pop
-      expect([got.get('vm1')?.length, got.get('vm2')?.length, got.get('p0')?.length]).toEqual([3, 6, 6]);
-      expect(fromUnderlay).toBeGreaterThan(0);
-      for (const x of got.get('p0') ?? []) expect(parseInt(x.slice(68, 72), 16), 'pinned outer UDP source port').toBe(50000);
-    } finally {
-      await engine.close();
-      sb.stop();
-      sb.remove();
+    const ports = ['br-phys', 'br-int', 'br-tun', 'p0', 'vm1', 'vm2'];
+    const { got, real } = await engineVsOvs(hostCfg, pcapFrames(spec), ports);
+    let fromUnderlay = 0;
+    for (const name of ports) {
+      const sent = real.get(name) ?? [];
+      expect(got.get(name) ?? [], `frames sent on ${name}`).toEqual(sent);
+      if (name.startsWith('vm')) fromUnderlay += sent.filter((x) => x.slice(12, 24) === 'fa163e000099').length;
     }
+    // README: vm1 3, vm2 6, p0 6; the frames from the remote VM (fa:16:3e:00:00:99) came through tnl_pop
+    expect([got.get('vm1')?.length, got.get('vm2')?.length, got.get('p0')?.length]).toEqual([3, 6, 6]);
+    expect(fromUnderlay).toBeGreaterThan(0);
+    for (const x of got.get('p0') ?? []) expect(parseInt(x.slice(68, 72), 16), 'pinned outer UDP source port').toBe(50000);
   }, 60_000);
 });

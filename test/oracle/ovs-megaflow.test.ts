@@ -31,6 +31,7 @@ import { loadTopology } from '../../src/model/load-topology.js';
 import { buildOvsHost } from '../../src/ovs/build-host.js';
 import { OvsSlowPath } from '../../src/ovs/ovs-slow-path.js';
 import { buildFrame } from '../../src/packet/frame-builder.js';
+import { splitTopLevel } from '../../src/split-top-level.js';
 import { OvsSandbox, readClassicPcap } from './ovs-sandbox.js';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples', 'ovs');
@@ -45,18 +46,9 @@ const DIFFS: Record<string, string> = {};
 const ones = (bits: number): bigint => (1n << BigInt(bits)) - 1n;
 const hexMask = (m: bigint): string => `0x${m.toString(16)}`;
 
-/** Splits "a=1,b(c=2,d=3),e" at top-level commas. */
+/** Splits "a=1,b(c=2,d=3),e" at top-level commas (trimmed, no empty pieces). */
 function topSplit(t: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let k = 0; k < t.length; k++) {
-    if (t[k] === '(') depth++;
-    else if (t[k] === ')') depth--;
-    else if (t[k] === ',' && depth === 0) { out.push(t.slice(start, k)); start = k + 1; }
-  }
-  out.push(t.slice(start));
-  return out.map((s) => s.trim()).filter(Boolean);
+  return splitTopLevel(t).map((s) => s.trim()).filter(Boolean);
 }
 
 /** The mask of an OVS "value[/mask]" of a field `bits` wide (MAC, IPv4, number or frag keyword). */

@@ -16,6 +16,7 @@ import { buildOvsHost } from '../../src/ovs/build-host.js';
 import { OvsSlowPath } from '../../src/ovs/ovs-slow-path.js';
 import { buildFrame } from '../../src/packet/frame-builder.js';
 import { readClassicPcap } from '../oracle/ovs-sandbox.js';
+import { recircTunnelKey } from '../tunnel/helpers.js';
 
 const M = (n: number): string => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
 const udp = (src: number, dst: string, dport: number, vid?: number): Uint8Array =>
@@ -129,12 +130,8 @@ describe('OVS model as the engine slow path: VXLAN receive (tnl_pop, recirc)', (
     const first = sp.translate({ seq: 0, inPort: h.port('p0')!.dpPort, key, packet: outer });
     expect(first.actions).toMatchObject([{ type: 'tnl_pop', tunnelPort: 4789 }, { type: 'recirc', id: 1 }]);
     // recirculated: recirc_id 1, tun_id 0x64, tun_src/tun_dst ::ffff:198.18.0.2 / ::ffff:198.18.0.1
-    const rk = new Uint8Array(144);
+    const rk = recircTunnelKey(1, 0x64, [198, 18, 0, 2], [198, 18, 0, 1]);
     const at = (f: keyof typeof KEY_FIELDS): number => KEY_FIELDS[f][0];
-    rk[at('recirc_id')] = 1;
-    rk[at('tun_id')] = 0x64;
-    rk.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 2], at('tun_src'));
-    rk.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1], at('tun_dst'));
     sp.translate({ seq: 1, inPort: h.port('p0')!.dpPort, key: rk, packet: inner }); // learns the remote MAC
     const again = sp.translate({ seq: 2, inPort: h.port('p0')!.dpPort, key: rk, packet: inner });
     expect(again.mask).toBeDefined();

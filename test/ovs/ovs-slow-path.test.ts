@@ -7,6 +7,7 @@ import { buildOvsHost } from '../../src/ovs/build-host.js';
 import { OvsHost } from '../../src/ovs/ovs-host.js';
 import { OvsSlowPath, wildcardsToKeyMask } from '../../src/ovs/ovs-slow-path.js';
 import { buildFrame } from '../../src/packet/frame-builder.js';
+import { recircTunnelKey } from '../tunnel/helpers.js';
 
 // Offsets come from native/flow_key.h via KEY_FIELDS; values are hand-derived:
 // dl_dst is wire order, vlan_tci host (little-endian) order, IPv4 at bytes 12..15 of nw_dst.
@@ -75,12 +76,7 @@ describe('OVS slow path: GRE ports', () => {
     // receiver flags (u32 at 4): gre (128), inner VLAN tags kept (no 32)
     const rx = (first.actions as readonly { receiver?: Uint8Array }[])[0].receiver!;
     expect(rx[4]).toBe(128);
-    const rk = new Uint8Array(144);
-    const at = (f: keyof typeof KEY_FIELDS): number => KEY_FIELDS[f][0];
-    rk[at('recirc_id')] = 1;
-    rk[at('tun_id')] = 0x65;
-    rk.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 2], at('tun_src'));
-    rk.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1], at('tun_dst'));
+    const rk = recircTunnelKey(1, 0x65, [198, 18, 0, 2], [198, 18, 0, 1]);
     // gre-host.yaml: in_port=3,tun_id=0x65 -> output:2 (vm2)
     const popped = sp.translate({ seq: 1, inPort: h.port('p0')!.dpPort, key: rk, packet: inner });
     expect(popped.actions).toEqual([{ type: 'output', port: h.port('vm2')!.dpPort }]);

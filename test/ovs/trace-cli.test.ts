@@ -1,27 +1,10 @@
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { registerTrace } from '../../src/cli/trace.js';
 import { buildFrame, TCP } from '../../src/packet/frame-builder.js';
+import { traceCli as run } from '../cli/run-cli.js';
 
 const EX = join(import.meta.dirname, '..', '..', 'examples', 'ovs');
-
-async function run(args: string[]): Promise<string> {
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  try {
-    const p = new Command().exitOverride();
-    registerTrace(p);
-    await p.parseAsync(['trace', ...args], { from: 'user' });
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('');
-}
 
 describe('vswitch-sim trace', () => {
   it('shows the TaaS failure: the dl_vlan mirror rule is not hit between access ports', async () => {

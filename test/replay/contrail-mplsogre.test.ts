@@ -17,17 +17,15 @@
  * 4 (label) = 1472 (SEMANTICS.md).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { CONVERSATION, INJECT, writeCaptures } from '../../examples/contrail-mplsogre/generate.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
-import { tsharkStack } from '../oracle/stack-compare.js';
-import { requireTshark, tsharkDecode } from '../oracle/tshark.js';
-import { cli, fields, nonZeroDropstats, pcapsOf, run, scenario, summary, vifCounters } from './contrail-scenario.js';
+import { requireTshark } from '../oracle/tshark.js';
+import { cli, expectSameAcrossEngines, expectStacks, expectSummaries, fields, nonZeroDropstats, run, scenario, vifCounters, vifTotals, vrouterOf } from './contrail-scenario.js';
+import { expectShippedCaptures } from './scenario-helpers.js';
 
 const S = scenario('contrail-mplsogre', INJECT);
 /** Labels 17 (red's L2 label) and 21 (blue's flood label) carry Ethernet without control word. */
@@ -64,14 +62,11 @@ describe('replay: contrail-mplsogre (two vRouter computes, MPLSoGRE)', () => {
   }, 60_000);
 
   it('ships the captures its generator makes (deterministic)', async () => {
-    const again = mkdtempSync(join(tmpdir(), 'vs-contrail-gen-'));
-    await writeCaptures(again);
-    for (const [f] of INJECT) expect(readFileSync(join(again, `${f}.pcap`)), f).toEqual(readFileSync(join(S.dir, 'pcaps', `${f}.pcap`)));
+    await expectShippedCaptures(writeCaptures, S.dir, INJECT.map(([f]) => f));
   });
 
   it('delivers to each VM what vRouter forwarding sends it (tshark summary)', () => {
-    expect([...pcapsOf(base.out).keys()]).toEqual(Object.keys(EXPECTED).sort());
-    for (const [file, lines] of Object.entries(EXPECTED)) expect(summary(join(base.out, file), DECODE), file).toEqual(lines);
+    expectSummaries(base.out, EXPECTED, DECODE);
     // the ICMP error says the overlay MTU
     expect(fields(join(base.out, 'compute1-tap-red1.pcap'), ['icmp.mtu'])[3]).toEqual(['1472']);
     // the fragments reassemble into the datagram red1 sent, checksum valid
@@ -96,16 +91,9 @@ describe('replay: contrail-mplsogre (two vRouter computes, MPLSoGRE)', () => {
       });
       expect(rows.map((r) => r[8]), file).toEqual(w.labels);
       expect(rows.map((r) => Number(first(r[5]))), file).toEqual(w.ids);
-      for (const fr of tsharkDecode(f, DECODE)) {
-        expect(tsharkStack(fr).join(' '), `${file}#${fr.number}`).toMatch(/^eth ip:good gre mpls (ip:good( tcp:good| udp:unverified)?|ipv6 icmpv6:good|eth (arp|ip:good icmp:good))$/);
-        expect(fr.errors, `${file}#${fr.number}`).toEqual([]);
-      }
+      expectStacks(base.out, [file], /^eth ip:good gre mpls (ip:good( tcp:good| udp:unverified)?|ipv6 icmpv6:good|eth (arp|ip:good icmp:good))$/, DECODE);
     }
-    for (const file of Object.keys(EXPECTED).filter((f) => f.includes('-tap-')))
-      for (const fr of tsharkDecode(join(base.out, file))) {
-        expect(tsharkStack(fr).join(' '), `${file}#${fr.number}`).toMatch(/^eth (arp|ip:good( icmp:good( ip:good udp:unverified)?| tcp:good| udp:unverified)?|ipv6 icmpv6:good)$/);
-        expect(fr.errors).toEqual([]);
-      }
+    expectStacks(base.out, Object.keys(EXPECTED).filter((f) => f.includes('-tap-')), /^eth (arp|ip:good( icmp:good( ip:good udp:unverified)?| tcp:good| udp:unverified)?|ipv6 icmpv6:good)$/);
   });
 
   it('reports the drops put in on purpose, per-port counters and the tunnels by label', () => {
@@ -135,19 +123,15 @@ describe('replay: contrail-mplsogre (two vRouter computes, MPLSoGRE)', () => {
   // and 42 to a bridged one.
   // The fabric frames: 14 + 20 + 4 (+4 with S) + 4 + 20 + 8 + 32 = 102 (106).
   it('leaves the vRouter counters in the report and the views show them', async () => {
-    const c1 = base.report.vrouters?.find((v) => v.host === 'compute1');
-    const c2 = base.report.vrouters?.find((v) => v.host === 'compute2');
-    const vif = (v: typeof c1, name: string) => {
-      const x = v?.vifs.find((y) => y.name === name);
-      return x && [x.rxPackets, x.rxBytes, x.txPackets, x.txBytes, x.drops];
-    };
+    const c1 = vrouterOf(base.report, 'compute1');
+    const c2 = vrouterOf(base.report, 'compute2');
     const c1Wire = 90 + 42 + (54 + 28) + (1482 + 28) + (66 + 28) + (94 + 28) + (42 + 42);
     const c2Wire = 90 + 42 + (54 + 28) + (94 + 28);
-    expect(vif(c1, 'tap-red1')).toEqual([6, 42 + 90 + 54 + 1514 + 1514 + 94, 5, 42 + 90 + 54 + 590 + 94, 1]);
-    expect(vif(c1, 'tap-blue1')).toEqual([1, 42, 0, 0, 0]);
-    expect(vif(c1, 'eth0')).toEqual([3, c2Wire, 6, c1Wire, 0]);
-    expect(vif(c2, 'tap-blue2')).toEqual([1, 54, 4, 54 + 1482 + 66 + 42, 0]);
-    expect(vif(c2, 'eth0')).toEqual([8, c1Wire + 106 + 102, 3, c2Wire, 2]);
+    expect(vifTotals(c1, 'tap-red1')).toEqual([6, 42 + 90 + 54 + 1514 + 1514 + 94, 5, 42 + 90 + 54 + 590 + 94, 1]);
+    expect(vifTotals(c1, 'tap-blue1')).toEqual([1, 42, 0, 0, 0]);
+    expect(vifTotals(c1, 'eth0')).toEqual([3, c2Wire, 6, c1Wire, 0]);
+    expect(vifTotals(c2, 'tap-blue2')).toEqual([1, 54, 4, 54 + 1482 + 66 + 42, 0]);
+    expect(vifTotals(c2, 'eth0')).toEqual([8, c1Wire + 106 + 102, 3, c2Wire, 2]);
     expect(c1?.drops).toEqual({ mtu_exceeded_df: 1 });
     expect(c2?.drops).toEqual({ gre_flags_not_accepted: 1, invalid_label: 1 });
     const report = join(base.out, 'report.json');
@@ -160,13 +144,7 @@ describe('replay: contrail-mplsogre (two vRouter computes, MPLSoGRE)', () => {
   });
 
   it('gives the same bytes and counters through the per-packet model, without the cache and with two PMDs', async () => {
-    const ref = pcapsOf(base.out);
-    for (const extra of [{ modelOnly: true, inProcess: true }, { cache: false }, { pmds: 2 }]) {
-      const { out, report } = await run(S, extra);
-      expect(pcapsOf(out), JSON.stringify(extra)).toEqual(ref);
-      expect(report.ports, JSON.stringify(extra)).toEqual(base.report.ports);
-      expect(report.vrouters, JSON.stringify(extra)).toEqual(base.report.vrouters);
-    }
+    await expectSameAcrossEngines(S, base);
   }, 90_000);
 });
 

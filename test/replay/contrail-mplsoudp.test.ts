@@ -16,18 +16,15 @@
  * flood labels (red 20, blue 21); routed traffic uses the L3 label,
  * bridged traffic the L2 label.
  */
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { CONVERSATION, INJECT, writeCaptures } from '../../examples/contrail-mplsoudp/generate.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
-import { tsharkStack } from '../oracle/stack-compare.js';
-import { requireTshark, tsharkDecode } from '../oracle/tshark.js';
-import { cli, fields, nonZeroDropstats, pcapsOf, run, scenario, summary, vifCounters } from './contrail-scenario.js';
+import { requireTshark } from '../oracle/tshark.js';
+import { cli, expectSameAcrossEngines, expectStacks, expectSummaries, fields, nonZeroDropstats, run, scenario, vifCounters, vifTotals, vrouterOf } from './contrail-scenario.js';
+import { expectShippedCaptures } from './scenario-helpers.js';
 
 const S = scenario('contrail-mplsoudp', INJECT);
 /** tshark decodes UDP 6635 as MPLS only when told; label 19 (blue2's L2 label) carries Ethernet without control word. */
@@ -65,14 +62,11 @@ describe('replay: contrail-mplsoudp (two vRouter computes, MPLSoUDP)', () => {
   }, 60_000);
 
   it('ships the captures its generator makes (deterministic)', async () => {
-    const again = mkdtempSync(join(tmpdir(), 'vs-contrail-gen-'));
-    await writeCaptures(again);
-    for (const [f] of INJECT) expect(readFileSync(join(again, `${f}.pcap`)), f).toEqual(readFileSync(join(S.dir, 'pcaps', `${f}.pcap`)));
+    await expectShippedCaptures(writeCaptures, S.dir, INJECT.map(([f]) => f));
   });
 
   it('delivers to each VM what vRouter forwarding sends it (tshark summary)', () => {
-    expect([...pcapsOf(base.out).keys()]).toEqual(Object.keys(EXPECTED).sort());
-    for (const [file, lines] of Object.entries(EXPECTED)) expect(summary(join(base.out, file), DECODE), file).toEqual(lines);
+    expectSummaries(base.out, EXPECTED, DECODE);
     // routed frames leave the vRouter from its MAC to the VM's
     expect(fields(join(base.out, 'compute2-tap-red2.pcap'), ['eth.src', 'eth.dst'])).toEqual(Array(3).fill(['00:00:5e:00:01:00', '02:00:00:00:01:04']));
   });
@@ -99,16 +93,9 @@ describe('replay: contrail-mplsoudp (two vRouter computes, MPLSoUDP)', () => {
         expect([first(r[6]), first(r[7]), r[9]]).toEqual(['6635', '0x0000', '1']);
       });
       expect(rows.map((r) => r[8]), file).toEqual(want);
-      for (const fr of tsharkDecode(f, DECODE)) {
-        expect(tsharkStack(fr).join(' '), `${file}#${fr.number}`).toMatch(/^eth ip:good udp:absent mpls (ip:good (icmp:good|tcp:good)|ipv6 (icmpv6:good|tcp:good)|eth ip:good udp:good)$/);
-        expect(fr.errors, `${file}#${fr.number}`).toEqual([]);
-      }
+      expectStacks(base.out, [file], /^eth ip:good udp:absent mpls (ip:good (icmp:good|tcp:good)|ipv6 (icmpv6:good|tcp:good)|eth ip:good udp:good)$/, DECODE);
     }
-    for (const file of Object.keys(EXPECTED).filter((f) => f.includes('-tap-')))
-      for (const fr of tsharkDecode(join(base.out, file))) {
-        expect(tsharkStack(fr).join(' '), `${file}#${fr.number}`).toMatch(/^eth (arp|ip:good (icmp:good|tcp:good|udp:good)|ipv6 (icmpv6:good|tcp:good))$/);
-        expect(fr.errors).toEqual([]);
-      }
+    expectStacks(base.out, Object.keys(EXPECTED).filter((f) => f.includes('-tap-')), /^eth (arp|ip:good (icmp:good|tcp:good|udp:good)|ipv6 (icmpv6:good|tcp:good))$/);
   });
 
   it('carries IPv6 (ICMPv6 echo, TCP) across the computes through the engine: hop limit 63, valid checksums, same bytes as the model', async () => {
@@ -154,19 +141,15 @@ describe('replay: contrail-mplsoudp (two vRouter computes, MPLSoUDP)', () => {
   // ICMPv6 echo (32) 94, TCP SYN over IPv6 74, UDP (24) 66, UDP (16) 58, the fabric frame 122;
   // MPLSoUDP adds 32 bytes to a routed frame (14 + 20 + 8 + 4 - the inner 14) and 46 to a bridged one.
   it('leaves the vRouter counters in the report: vif RX/TX packets and bytes, dropstats, flows', () => {
-    const c1 = base.report.vrouters?.find((v) => v.host === 'compute1');
-    const c2 = base.report.vrouters?.find((v) => v.host === 'compute2');
-    const vif = (v: typeof c1, name: string) => {
-      const x = v?.vifs.find((y) => y.name === name);
-      return x && [x.rxPackets, x.rxBytes, x.txPackets, x.txBytes, x.drops];
-    };
-    expect(vif(c1, 'tap-red1')).toEqual([6, 42 + 90 + 54 + 94 + 58 + 90, 4, 42 + 90 + 54 + 94, 2]);
-    expect(vif(c1, 'tap-blue1')).toEqual([3, 74 + 42 + 66, 1, 42, 0]);
-    expect(vif(c1, 'eth0')).toEqual([3, 90 + 32 + (54 + 32) + (94 + 32), 5, 90 + 32 + (54 + 32) + (94 + 32) + (74 + 32) + (66 + 46), 0]);
-    expect(vif(c1, 'vhost0')).toEqual([0, 0, 0, 0, 0]);
-    expect(vif(c2, 'tap-red2')).toEqual([2, 90 + 94, 3, 90 + 94 + 74, 0]);
-    expect(vif(c2, 'tap-blue2')).toEqual([1, 54, 2, 54 + 66, 0]);
-    expect(vif(c2, 'eth0')).toEqual([6, 552 + 122, 3, 334, 1]);
+    const c1 = vrouterOf(base.report, 'compute1');
+    const c2 = vrouterOf(base.report, 'compute2');
+    expect(vifTotals(c1, 'tap-red1')).toEqual([6, 42 + 90 + 54 + 94 + 58 + 90, 4, 42 + 90 + 54 + 94, 2]);
+    expect(vifTotals(c1, 'tap-blue1')).toEqual([3, 74 + 42 + 66, 1, 42, 0]);
+    expect(vifTotals(c1, 'eth0')).toEqual([3, 90 + 32 + (54 + 32) + (94 + 32), 5, 90 + 32 + (54 + 32) + (94 + 32) + (74 + 32) + (66 + 46), 0]);
+    expect(vifTotals(c1, 'vhost0')).toEqual([0, 0, 0, 0, 0]);
+    expect(vifTotals(c2, 'tap-red2')).toEqual([2, 90 + 94, 3, 90 + 94 + 74, 0]);
+    expect(vifTotals(c2, 'tap-blue2')).toEqual([1, 54, 2, 54 + 66, 0]);
+    expect(vifTotals(c2, 'eth0')).toEqual([6, 552 + 122, 3, 334, 1]);
     expect(c1?.drops).toEqual({ discard: 1, ttl_exceeded: 1 });
     expect(c2?.drops).toEqual({ invalid_label: 1 });
     // flow -l: red1 -> blue2 TCP in red's VRF (1) to the tunnel nexthop, paired with its reverse to red1's encap nexthop
@@ -200,14 +183,7 @@ describe('replay: contrail-mplsoudp (two vRouter computes, MPLSoUDP)', () => {
   });
 
   it('gives the same bytes and counters through the per-packet model, without the cache and with two PMDs', async () => {
-    const ref = pcapsOf(base.out);
-    for (const extra of [{ modelOnly: true, inProcess: true }, { cache: false }, { pmds: 2 }]) {
-      const { out, report } = await run(S, extra);
-      expect(pcapsOf(out), JSON.stringify(extra)).toEqual(ref);
-      expect(report.ports, JSON.stringify(extra)).toEqual(base.report.ports);
-      expect(report.drops.map((d) => [d.reason, d.count])).toEqual(base.report.drops.map((d) => [d.reason, d.count]));
-      expect(report.vrouters, JSON.stringify(extra)).toEqual(base.report.vrouters);
-    }
+    await expectSameAcrossEngines(S, base);
   }, 90_000);
 });
 

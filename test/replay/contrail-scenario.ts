@@ -1,20 +1,23 @@
 /**
  * Shared steps of the contrail-* scenario tests (examples/contrail-mplsoudp,
  * examples/contrail-mplsogre): run the replay (library or CLI), read the
- * port captures, ask tshark for fields and summary lines, and run the
- * `vswitch-sim vrouter` views against the replay's report.json.
+ * port captures, ask tshark for fields, summary lines and protocol stacks,
+ * read a vif's counters from the report, compare runs with other engine
+ * settings, and run the `vswitch-sim vrouter` views against the replay's
+ * report.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { vi } from 'vitest';
+import { expect } from 'vitest';
 
-import { main } from '../../src/cli/main.js';
 import { packageRoot } from '../../src/datapath/native.js';
 import { replay, type ReplayOptions } from '../../src/replay/replay.js';
 import { reportJson, type ReplayReport } from '../../src/replay/replay-report.js';
+import { tsharkStack } from '../oracle/stack-compare.js';
+import { tsharkDecode } from '../oracle/tshark.js';
 
 export interface Scenario {
   dir: string;
@@ -39,6 +42,48 @@ export function pcapsOf(out: string): Map<string, Buffer> {
   return new Map(readdirSync(out).filter((f) => f.endsWith('.pcap')).sort().map((f) => [f, readFileSync(join(out, f))]));
 }
 
+/** The replay wrote exactly the captures named in `expected`, each with tshark's summary lines `expected[file]`. */
+export function expectSummaries(out: string, expected: Record<string, string[]>, decode: string[] = []): void {
+  expect([...pcapsOf(out).keys()]).toEqual(Object.keys(expected).sort());
+  for (const [file, lines] of Object.entries(expected)) expect(summary(join(out, file), decode), file).toEqual(lines);
+}
+
+/** Every frame of each of `files` (in `out`) has a protocol stack matching `stack` and no tshark expert error. */
+export function expectStacks(out: string, files: readonly string[], stack: RegExp, decode: string[] = []): void {
+  for (const file of files)
+    for (const fr of tsharkDecode(join(out, file), decode)) {
+      expect(tsharkStack(fr).join(' '), `${file}#${fr.number}`).toMatch(stack);
+      expect(fr.errors, `${file}#${fr.number}`).toEqual([]);
+    }
+}
+
+/**
+ * Replays again through the per-packet model, without the cache and with two
+ * PMDs, and expects the port captures, port counters, drops (reason, count)
+ * and vRouter counters of `base`.
+ */
+export async function expectSameAcrossEngines(s: Scenario, base: { out: string; report: ReplayReport }): Promise<void> {
+  const ref = pcapsOf(base.out);
+  for (const extra of [{ modelOnly: true, inProcess: true }, { cache: false }, { pmds: 2 }]) {
+    const { out, report } = await run(s, extra);
+    expect(pcapsOf(out), JSON.stringify(extra)).toEqual(ref);
+    expect(report.ports, JSON.stringify(extra)).toEqual(base.report.ports);
+    expect(report.drops.map((d) => [d.reason, d.count]), JSON.stringify(extra)).toEqual(base.report.drops.map((d) => [d.reason, d.count]));
+    expect(report.vrouters, JSON.stringify(extra)).toEqual(base.report.vrouters);
+  }
+}
+
+/** One compute node's counters in the report (undefined when the report has none for `host`). */
+export function vrouterOf(report: ReplayReport, host: string): NonNullable<ReplayReport['vrouters']>[number] | undefined {
+  return report.vrouters?.find((v) => v.host === host);
+}
+
+/** A vif's [rxPackets, rxBytes, txPackets, txBytes, drops] in a compute node's counters. */
+export function vifTotals(v: NonNullable<ReplayReport['vrouters']>[number] | undefined, name: string): number[] | undefined {
+  const x = v?.vifs.find((y) => y.name === name);
+  return x && [x.rxPackets, x.rxBytes, x.txPackets, x.txBytes, x.drops];
+}
+
 /** tshark -T fields: one array of values per frame (multi-occurrence fields keep tshark's comma list). */
 export function fields(file: string, names: string[], extra: string[] = []): string[][] {
   const text = execFileSync('tshark', ['-r', file, '-n', ...extra, '-o', 'ip.defragment:FALSE', '-T', 'fields', ...names.flatMap((n) => ['-e', n])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,20 +96,7 @@ export function summary(file: string, extra: string[] = []): string[] {
 }
 
 /** Runs `vswitch-sim ...args` in-process; its stdout text and exit code. */
-export async function cli(args: string[]): Promise<{ code: number; text: string }> {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  let code: number;
-  try {
-    code = await main(args);
-  } finally {
-    spy.mockRestore();
-  }
-  return { code, text: chunks.join('') };
-}
+export { cli } from '../cli/run-cli.js';
 
 /** The RX / TX / Drops lines of one vif in `vif --list` text. */
 export function vifCounters(text: string, name: string): string {

@@ -13,25 +13,19 @@
  * expected inner packets come from the generator's list (hand-written
  * sizes), read back through tshark.
  */
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../src/datapath/native.js';
-import { replay, type ReplayOptions } from '../../src/replay/replay.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { writeCaptures } from '../../examples/fragmented-vxlan/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { fields, summary } from './scenario-helpers.js';
+import { expectShippedCaptures, fields, portInputs, replayFresh, summary } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'fragmented-vxlan');
-const inputs: ReplayOptions['inputs'] = [{ host: 'compute2', port: 'p0', file: join(dir, 'pcaps', 'p0.pcap') }];
-
-async function run(topology: string): Promise<{ out: string; report: ReplayReport }> {
-  const out = mkdtempSync(join(tmpdir(), 'vs-fragvx-'));
-  return { out, report: await replay({ topology: join(dir, topology), inputs, outDir: out, inProcess: true }) };
-}
+const inputs = portInputs(dir, [['compute2', 'p0']]);
+const run = (topology: string): Promise<{ out: string; report: ReplayReport }> => replayFresh(join(dir, topology), inputs);
 
 const UDP_SMALL = 'UDP 192.0.2.1 192.0.2.3 40000 → 9 Len=64';
 const UDP_BIG = 'UDP 192.0.2.1 192.0.2.3 40000 → 9 Len=1444';
@@ -48,9 +42,7 @@ describe('replay: fragmented-vxlan', () => {
   }, 60_000);
 
   it('ships the capture its generator makes (deterministic)', async () => {
-    const again = mkdtempSync(join(tmpdir(), 'vs-fragvx-gen-'));
-    await writeCaptures(again);
-    expect(readFileSync(join(again, 'p0.pcap'))).toEqual(readFileSync(join(dir, 'pcaps', 'p0.pcap')));
+    await expectShippedCaptures(writeCaptures, dir, ['p0']);
   });
 
   it('the capture holds RFC 791 outer fragments that tshark reassembles into the four inner packets', () => {

@@ -12,7 +12,7 @@
  * In both, the 1400-byte datagram (inner 1428, outer 1478) and the reply pass.
  * Sizes are hand-derived: inner IP = payload + 8 + 20, outer = inner + 14 + 8 + 8 + 20.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ import { replay } from '../../src/replay/replay.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { writeCaptures } from '../../examples/mtu-mismatch/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { summary } from './scenario-helpers.js';
+import { expectShippedCaptures, summary } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'mtu-mismatch');
 
@@ -57,10 +57,7 @@ describe('replay: mtu-mismatch', () => {
   }, 60_000);
 
   it('ships the captures its generator makes (deterministic)', async () => {
-    const again = mkdtempSync(join(tmpdir(), 'vs-mtu-gen-'));
-    await writeCaptures(again);
-    for (const f of ['9000-net/vm1.pcap', '9000-net/vm3.pcap', '1500-net/vm1.pcap', '1500-net/vm3.pcap'])
-      expect(readFileSync(join(again, f)), f).toEqual(readFileSync(join(dir, 'pcaps', f)));
+    await expectShippedCaptures(writeCaptures, dir, ['9000-net/vm1', '9000-net/vm3', '1500-net/vm1', '1500-net/vm3']);
   });
 
   it('1500 guest on a 9000 network: the jumbo datagram crosses the underlay and dies at vm1\'s port', () => {

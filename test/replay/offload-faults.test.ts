@@ -19,29 +19,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../src/datapath/native.js';
-import type { EdgeCounters } from '../../src/replay/port-edges.js';
-import { replay, type ReplayOptions } from '../../src/replay/replay.js';
-import type { ReplayReport } from '../../src/replay/replay-report.js';
+import { replay } from '../../src/replay/replay.js';
 import { writeCaptures } from '../../examples/offload-faults/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { fields, replayFresh } from './scenario-helpers.js';
+import { expectShippedCaptures, fields, portInputs, replayEdges, type EdgeRun } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'offload-faults');
-const inputs: ReplayOptions['inputs'] = [
-  { host: 'compute1', port: 'vm1', file: join(dir, 'pcaps', 'vm1.pcap') },
-  { host: 'compute2', port: 'vm3', file: join(dir, 'pcaps', 'vm3.pcap') },
-];
-
-interface Run {
-  out: string;
-  report: ReplayReport;
-  edges: EdgeCounters;
-}
-
-async function run(topology: string): Promise<Run> {
-  const r = await replayFresh(join(dir, topology), inputs);
-  return { ...r, edges: r.report.edges };
-}
+const inputs = portInputs(dir, [['compute1', 'vm1'], ['compute2', 'vm3']]);
+const run = (topology: string): Promise<EdgeRun> => replayEdges(join(dir, topology), inputs);
 
 const CSUM = ['ip.check_checksum:TRUE', 'tcp.check_checksum:TRUE', 'udp.check_checksum:TRUE'];
 /**
@@ -64,9 +49,9 @@ function payloadHex(n: number, seed: number): string {
 }
 
 describe('replay: offload-faults (guest offloads, NIC checksum and TSO, BCM5719)', () => {
-  let software: Run;
-  let hw: Run;
-  let bcm: Run;
+  let software: EdgeRun;
+  let hw: EdgeRun;
+  let bcm: EdgeRun;
   beforeAll(async () => {
     requireTshark();
     software = await run('topology.yaml');
@@ -75,9 +60,7 @@ describe('replay: offload-faults (guest offloads, NIC checksum and TSO, BCM5719)
   }, 60_000);
 
   it('ships the captures its generator makes (deterministic); vm1 hands over partial checksums', async () => {
-    const again = mkdtempSync(join(tmpdir(), 'vs-offl-gen-'));
-    await writeCaptures(again);
-    for (const vm of ['vm1', 'vm3']) expect(readFileSync(join(again, `${vm}.pcap`)), vm).toEqual(readFileSync(join(dir, 'pcaps', `${vm}.pcap`)));
+    await expectShippedCaptures(writeCaptures, dir, ['vm1', 'vm3']);
     // tshark: the three data frames' checksums are "bad" (they hold the pseudo-header sum), the super-frame is 4284 bytes
     expect(fields(join(dir, 'pcaps', 'vm1.pcap'), ['frame.len', 'tcp.checksum.status', 'udp.checksum.status'], CSUM)).toEqual(['42\t\t', '4284\t0\t', '242\t\t0', '154\t0\t']);
   });

@@ -1,16 +1,51 @@
-/** Shared by the fabric / edge scenario tests: a replay into a fresh directory; tshark's one-line summary and selected fields of an output pcap. */
+/**
+ * Shared by the scenario tests: the shipped captures against their generator,
+ * a replay into a fresh directory (with the edge counters), tshark's one-line
+ * summary and selected fields of an output pcap.
+ */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { expect } from 'vitest';
+
+import type { EdgeCounters } from '../../src/replay/port-edges.js';
 import { replay, type ReplayOptions } from '../../src/replay/replay.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
+
+/**
+ * Runs a scenario's generator into a fresh directory and expects each of
+ * `captures` (paths below `dir`/pcaps without ".pcap") byte-identical to the
+ * shipped file: the examples ship what their generator makes.
+ */
+export async function expectShippedCaptures(writeCaptures: (dir: string) => Promise<void>, dir: string, captures: readonly string[]): Promise<void> {
+  const again = mkdtempSync(join(tmpdir(), 'vs-gen-'));
+  await writeCaptures(again);
+  for (const c of captures) expect(readFileSync(join(again, `${c}.pcap`)), c).toEqual(readFileSync(join(dir, 'pcaps', `${c}.pcap`)));
+}
+
+/** Replay inputs for (host, port) pairs, each port's capture `dir`/pcaps/<port>.pcap. */
+export function portInputs(dir: string, ports: readonly (readonly [host: string, port: string])[]): ReplayOptions['inputs'] {
+  return ports.map(([host, port]) => ({ host, port, file: join(dir, 'pcaps', `${port}.pcap`) }));
+}
 
 /** Replays `inputs` through `topology` (PMDs in process) into a new temporary directory. */
 export async function replayFresh(topology: string, inputs: ReplayOptions['inputs'], extra: Partial<ReplayOptions> = {}): Promise<{ out: string; report: ReplayReport }> {
   const out = mkdtempSync(join(tmpdir(), 'vs-scenario-'));
   return { out, report: await replay({ topology, inputs, outDir: out, inProcess: true, ...extra }) };
+}
+
+export interface EdgeRun {
+  out: string;
+  report: ReplayReport;
+  edges: EdgeCounters;
+}
+
+/** replayFresh, with the report's edge counters (NIC and guest offloads) at hand. */
+export async function replayEdges(topology: string, inputs: ReplayOptions['inputs']): Promise<EdgeRun> {
+  const r = await replayFresh(topology, inputs);
+  return { ...r, edges: r.report.edges };
 }
 
 const run = (args: string[]): string => execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).replace(/\n+$/, '');

@@ -12,26 +12,19 @@
  * VLAN match (the fix) it pushes 3900 outside br-tun's tag 1 on the
  * tunnel-side frame, and tags the untagged same-host frames 3900.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../src/datapath/native.js';
 import { loadTopology } from '../../src/model/load-topology.js';
-import { replay, type ReplayOptions } from '../../src/replay/replay.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { writeCaptures } from '../../examples/taas-mirror/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { fields, summary } from './scenario-helpers.js';
+import { expectShippedCaptures, fields, portInputs, replayFresh, summary } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'taas-mirror');
-const inputs: ReplayOptions['inputs'] = ['vm1', 'vm2', 'p1'].map((port) => ({ host: 'compute1', port, file: join(dir, 'pcaps', `${port}.pcap`) }));
-
-async function run(topology: string): Promise<{ out: string; report: ReplayReport }> {
-  const out = mkdtempSync(join(tmpdir(), 'vs-taas-'));
-  return { out, report: await replay({ topology: join(dir, topology), inputs, outDir: out, inProcess: true }) };
-}
+const inputs = portInputs(dir, [['compute1', 'vm1'], ['compute1', 'vm2'], ['compute1', 'p1']]);
+const run = (topology: string): Promise<{ out: string; report: ReplayReport }> => replayFresh(join(dir, topology), inputs);
 
 const SYN_SAME_HOST = 'TCP 192.0.2.1 192.0.2.2 40001 → 22 [SYN] Seq=0 Win=64240 Len=0';
 const SYN_TUNNEL = 'TCP 192.0.2.99 192.0.2.2 40004 → 22 [SYN] Seq=0 Win=64240 Len=0';
@@ -47,9 +40,7 @@ describe('replay: taas-mirror (TaaS ingress mirror on br-int)', () => {
   }, 60_000);
 
   it('ships the captures its generator makes (deterministic)', async () => {
-    const again = mkdtempSync(join(tmpdir(), 'vs-taas-gen-'));
-    await writeCaptures(again);
-    for (const p of ['vm1', 'vm2', 'p1']) expect(readFileSync(join(again, `${p}.pcap`)), p).toEqual(readFileSync(join(dir, 'pcaps', `${p}.pcap`)));
+    await expectShippedCaptures(writeCaptures, dir, ['vm1', 'vm2', 'p1']);
   });
 
   it('replays the same topologies as examples/ovs (checked there against real OVS)', () => {

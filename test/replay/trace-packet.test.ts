@@ -4,34 +4,17 @@
  * the underlay to the next host.
  */
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { registerTrace } from '../../src/cli/trace.js';
 import { loadTopology } from '../../src/model/load-topology.js';
 import { buildOvsHost } from '../../src/ovs/build-host.js';
 import type { OvsHost } from '../../src/ovs/ovs-host.js';
 import { resolvePacketSpec } from '../../src/ovs/packet-spec.js';
 import { traceJsonOf, traceText } from '../../src/replay/packet-trace.js';
+import { traceCli as cli } from '../cli/run-cli.js';
 
 const EX = join(import.meta.dirname, '..', '..', 'examples', 'neutron-vxlan');
 const TOPO = join(EX, 'topology.yaml');
-
-async function cli(args: string[]): Promise<string> {
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  try {
-    const p = new Command().exitOverride();
-    registerTrace(p);
-    await p.parseAsync(['trace', ...args], { from: 'user' });
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('');
-}
 
 function host(name: string): OvsHost {
   const cfg = loadTopology(TOPO).hosts.find((h) => h.name === name);

@@ -10,43 +10,25 @@
  * scenario changed, and no checksum covers them). With the `vxlan-vlan-gso`
  * driver bug every segment the NIC made has a wrong inner TCP checksum.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../src/datapath/native.js';
-import type { EdgeCounters } from '../../src/replay/port-edges.js';
-import type { ReplayOptions } from '../../src/replay/replay.js';
-import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { SUPER_FRAME, writeCaptures } from '../../examples/vxlan-over-vlan-gso/generate.js';
 import { exampleDir, readFrames } from '../oracle/linux-oracle.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { fields, replayFresh } from './scenario-helpers.js';
+import { expectShippedCaptures, fields, portInputs, replayEdges, type EdgeRun } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'vxlan-over-vlan-gso');
-const inputs: ReplayOptions['inputs'] = [
-  { host: 'compute1', port: 'vm1', file: join(dir, 'pcaps', 'vm1.pcap') },
-  { host: 'compute2', port: 'vm3', file: join(dir, 'pcaps', 'vm3.pcap') },
-];
-
-interface Run {
-  out: string;
-  report: ReplayReport;
-  edges: EdgeCounters;
-}
-
-async function run(topology: string): Promise<Run> {
-  const r = await replayFresh(join(dir, topology), inputs);
-  return { ...r, edges: r.report.edges };
-}
+const inputs = portInputs(dir, [['compute1', 'vm1'], ['compute2', 'vm3']]);
+const run = (topology: string): Promise<EdgeRun> => replayEdges(join(dir, topology), inputs);
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const CSUM = ['ip.check_checksum:TRUE', 'tcp.check_checksum:TRUE'];
 
 describe('replay: vxlan-over-vlan-gso (NIC TSO inside VXLAN over 802.1Q)', () => {
-  let good: Run;
-  let bug: Run;
+  let good: EdgeRun;
+  let bug: EdgeRun;
   let kernel: Uint8Array[];
   beforeAll(async () => {
     requireTshark();
@@ -56,9 +38,7 @@ describe('replay: vxlan-over-vlan-gso (NIC TSO inside VXLAN over 802.1Q)', () =>
   }, 60_000);
 
   it('ships the captures its generator makes; the super-frame is the oracle input after the MACs', async () => {
-    const again = mkdtempSync(join(tmpdir(), 'vs-vlangso-gen-'));
-    await writeCaptures(again);
-    for (const vm of ['vm1', 'vm3']) expect(readFileSync(join(again, `${vm}.pcap`)), vm).toEqual(readFileSync(join(dir, 'pcaps', `${vm}.pcap`)));
+    await expectShippedCaptures(writeCaptures, dir, ['vm1', 'vm3']);
     const [oracleIn] = await readFrames(join(exampleDir('vxlan-gso-v4-noudpcsum'), 'in.pcap'));
     expect(hex(SUPER_FRAME.subarray(12))).toBe(hex(oracleIn.subarray(12)));
   });

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { PacketBatch } from '../../src/datapath/batch.js';
+import { KEY_FIELDS } from '../../src/datapath/flow-key.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const corpora = join(repoRoot, '..', 'shared', 'corpora');
@@ -42,3 +43,19 @@ export function writePcap(path: string, frames: Uint8Array[]): void {
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/**
+ * The 144-byte flow key of a packet recirculated after tnl_pop: recirc_id,
+ * tun_id (one byte: ids below 256) and the IPv4 tunnel endpoints as
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d), every other field zero.
+ */
+export function recircTunnelKey(recircId: number, tunId: number, src: readonly number[], dst: readonly number[]): Uint8Array {
+  if (recircId > 0xff || tunId > 0xff) throw new RangeError('recircTunnelKey: ids below 256');
+  const k = new Uint8Array(144);
+  const at = (f: keyof typeof KEY_FIELDS): number => KEY_FIELDS[f][0];
+  k[at('recirc_id')] = recircId;
+  k[at('tun_id')] = tunId;
+  k.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...src], at('tun_src'));
+  k.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...dst], at('tun_dst'));
+  return k;
+}

@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
-import { main } from '../../src/cli/main.js';
 import { buildFrame, TCP } from '../../src/packet/frame-builder.js';
 import { buildFromController, VrouterDatapathFabric, VrouterFabric, type ControllerInput } from '../../src/vrouter/index.js';
+import { cli } from '../cli/run-cli.js';
 import { hex, repoRoot, writePcap } from '../tunnel/helpers.js';
 import { RED1, VR, twoComputes } from './two-computes.js';
 
@@ -66,19 +66,8 @@ describe('VrouterDatapathFabric', () => {
   it('`vrouter flow --datapath` replays a capture and lists the megaflows', async () => {
     const pcap = join(tmp, 'in.pcap');
     writePcap(pcap, [tcpSyn(40000), tcpSyn(40000), tcpSyn(40000)]);
-    const lines: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    let code: number;
-    try {
-      code = await main(['vrouter', 'flow', join(repoRoot, 'examples', 'vrouter', 'two-computes.yaml'), '--host', 'compute1', '--replay', pcap, '--from', 'tap-red1', '--datapath']);
-    } finally {
-      spy.mockRestore();
-    }
+    const { code, text } = await cli(['vrouter', 'flow', join(repoRoot, 'examples', 'vrouter', 'two-computes.yaml'), '--host', 'compute1', '--replay', pcap, '--from', 'tap-red1', '--datapath']);
     expect(code).toBe(0);
-    const text = lines.join('');
     expect(text).toMatch(/^recirc_id\(0\),in_port\(3\),.*ipv4\(dst=10\.2\.2\.4,ttl=64,frag=no\), packets:\d+, bytes:\d+, actions:set\(ip\(ttl=63\)\),check_mtu\(mtu=1468,profile=vrouter,src_mac=00:00:5e:00:01:00,src_ip4=10\.1\.1\.1\),tnl_push\(.*\),0$/m);
   });
 });
