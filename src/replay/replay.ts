@@ -15,6 +15,12 @@
  * - Frames sent out of a host's underlay NIC are carried by the underlay
  *   switch to the host owning the destination IP and replayed there, before
  *   the next captured packet (so causality holds across hosts).
+ * - With at most one host on the underlay nothing can come back from the
+ *   fabric, so the next batch is handed to the engine while the previous
+ *   one's outputs are written (pipelined); otherwise batches run one by one.
+ * - `trace` selects packets whose trace is taken at every host they (or
+ *   frames made from them) enter; a traced packet starts a new batch after
+ *   everything before it has run, so its trace sees its translation's state.
  * - Output frames keep the timestamp of the captured packet they came from.
  * - `signal` stops the run between batches: the files written so far are
  *   closed complete and the report says `interrupted`.
