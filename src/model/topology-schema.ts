@@ -42,8 +42,10 @@ export const UnderlaySchema = z
      * frames. `ovs-userspace` (default for OVS hosts; native tunnels): a frame
      * over the link MTU is dropped at the NIC, outer fragments reach the
      * bridge unreassembled (OVS tnl-ports match only non-fragments).
-     * `linux` (kernel tunnel devices): an IPv4 packet without DF is
-     * fragmented to the link MTU; outer fragments are reassembled before decap.
+     * `linux` (kernel tunnel devices): a VXLAN packet too big for the link
+     * answers its guest with ICMP (bridged PMTU discovery) when the inner
+     * packet is DF IPv4 or IPv6; an IPv4 packet without DF is fragmented to
+     * the link MTU; outer fragments are reassembled before decap.
      */
     stack: z.enum(['ovs-userspace', 'linux']).optional(),
     /** Replay edge: the NIC model; `bcm5719` advertises HW checksum and writes wrong checksums (docs/offload.md). */

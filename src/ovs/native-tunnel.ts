@@ -12,6 +12,7 @@
  * keyed, no checksum. Only an IPv4 underlay is modelled here.
  */
 import type { Action } from '../datapath/actions.js';
+import { onesSum } from '../packet/inet-checksum.js';
 import { buildTemplate, TEMPLATE_SIZE, TunnelTypeCode } from '../tunnel/template.js';
 import { resolveTunnel } from '../tunnel/spec.js';
 
@@ -191,13 +192,6 @@ export function ovsTnlSrcPort(hash: number, min = 32768, max = 61000): number {
   return Number((BigInt(hash >>> 0) * BigInt(max - min)) >> 32n) + min;
 }
 
-function csum16(bytes: Uint8Array, start: number, end: number, initial = 0): number {
-  let acc = initial;
-  for (let k = start; k < end; k += 2) acc += (bytes[k] << 8) | (k + 1 < end ? bytes[k + 1] : 0);
-  while (acc > 0xffff) acc = (acc & 0xffff) + (acc >>> 16);
-  return acc;
-}
-
 /** Puts the template's outer header in front of `inner` and patches lengths, source port (UDP tunnels) and checksums. */
 export function tnlPush(inner: Uint8Array, template: Uint8Array, hash: number, srcPortRange?: [number, number]): Uint8Array {
   const dv = new DataView(template.buffer, template.byteOffset, template.byteLength);
@@ -211,15 +205,15 @@ export function tnlPush(inner: Uint8Array, template: Uint8Array, hash: number, s
   o.setUint16(l3 + 2, out.length - l3);
   o.setUint16(l3 + 4, 0); // IP ID 0, as OVS's native tunnel header
   o.setUint16(l3 + 10, 0);
-  o.setUint16(l3 + 10, ~csum16(out, l3, l3 + 20) & 0xffff);
+  o.setUint16(l3 + 10, ~onesSum(out, l3, l3 + 20) & 0xffff);
   if (isGreTemplate(template)) return out;
   const [min, max] = srcPortRange ?? [32768, 61000];
   o.setUint16(l4, ovsTnlSrcPort(hash, min, max));
   o.setUint16(l4 + 4, out.length - l4);
   if (template[11] === 1) {
     o.setUint16(l4 + 6, 0);
-    const pseudo = csum16(out, l3 + 12, l3 + 20, 17 + (out.length - l4));
-    let c = ~csum16(out, l4, out.length, pseudo) & 0xffff;
+    const pseudo = onesSum(out, l3 + 12, l3 + 20, 17 + (out.length - l4));
+    let c = ~onesSum(out, l4, out.length, pseudo) & 0xffff;
     if (c === 0) c = 0xffff;
     o.setUint16(l4 + 6, c);
   }

@@ -15,7 +15,9 @@ import type { Topology } from '../model/topology-schema.js';
  *   `ovs_tx_mtu_exceeded_drops`), never fragmented; outer fragments are not
  *   reassembled before tnl_pop (lib/tnl-ports.c matches non-fragments only),
  *   so they reach the bridge as they are.
- * - `linux`: Linux kernel tunnel devices. An IPv4 packet without DF larger
+ * - `linux`: Linux kernel tunnel devices. A VXLAN packet whose inner DF IPv4
+ *   or IPv6 packet is too big gets the vxlan driver's bridged PMTU answer
+ *   (src/replay/fabric-pmtud.ts); otherwise an IPv4 packet without DF larger
  *   than the link MTU is fragmented (ip_fragment, RFC 791); with DF it is
  *   dropped. Outer fragments are reassembled (ip_defrag) before decap.
  * - `vrouter`: a vRouter's physical vif (its MTU from the interface): oversize

@@ -33,6 +33,7 @@ import type { Topology } from '../model/topology-schema.js';
 import { fragmentIpv4 } from '../offload/ops.js';
 import { createParser, type Parser } from '../packet/parse.js';
 import { ipView, outerVlan, stripVlan } from './fabric-frames.js';
+import { pmtudAnswer, VXLAN_IPV4_HEADROOM, vxlanFrame, vxlanFromRemote } from './fabric-pmtud.js';
 import { HostReassembly } from './fabric-reassembly.js';
 import { DEFAULT_LINK, fabricLinks, type FabricLinkSettings } from './fabric-settings.js';
 
@@ -71,6 +72,8 @@ export interface FabricCounters {
   reassembled: number;
   /** Datagrams a `linux` receiver holds incomplete (at the last carry). */
   heldFragments: number;
+  /** ICMP "fragmentation needed" / Packet Too Big answers a `linux` sender's VXLAN PMTU discovery looped back to its guests. */
+  pmtudAnswers: number;
 }
 
 export interface FabricOptions {
@@ -106,7 +109,7 @@ export class Fabric {
   private readonly parser: Parser = createParser();
   /** Time of the last carry (ns), for reassembly timeouts when carry() is given no time. */
   private lastNs = 0;
-  readonly counters: FabricCounters = { carried: 0, unrouted: 0, mtuDrops: 0, vlanDrops: 0, fragments: 0, reassembled: 0, heldFragments: 0 };
+  readonly counters: FabricCounters = { carried: 0, unrouted: 0, mtuDrops: 0, vlanDrops: 0, fragments: 0, reassembled: 0, heldFragments: 0, pmtudAnswers: 0 };
 
   constructor(attachments: readonly FabricAttachment[], options: FabricOptions = {}) {
     for (const a of attachments) {
@@ -126,6 +129,11 @@ export class Fabric {
     return this.links.get(host) ?? DEFAULT_LINK;
   }
 
+  /** True when a frame a host sends may come back to that host (a `linux` sender's PMTU discovery answers its own guests). */
+  mayReturnToSender(): boolean {
+    return [...this.links.values()].some((l) => l.stack === 'linux');
+  }
+
   /** True for a port attached to the underlay switch. */
   isFabricPort(host: string, port: string): boolean {
     return this.ports.has(`${host}:${port}`);
@@ -135,9 +143,10 @@ export class Fabric {
    * Carries one frame sent out of `host:port` (a fabric port). `nowNs` is
    * the frame's time (reassembly timeouts); without it the last time given is used.
    */
-  carry(host: string, _port: string, frame: Uint8Array, nowNs?: number): FabricResult {
+  carry(host: string, port: string, frame: Uint8Array, nowNs?: number): FabricResult {
     if (nowNs !== undefined && nowNs > this.lastNs) this.lastNs = nowNs;
     const res: FabricResult = { deliveries: [], drops: [] };
+    if (this.pmtud(host, port, frame, res)) return res;
     const dst = ipv4Destination(frame);
     const to = dst === undefined ? undefined : this.byIp.get(dst);
     if (!to || to.host === host) {
@@ -147,6 +156,26 @@ export class Fabric {
     const wire = this.send(this.link(host), frame, res);
     for (const f of wire) this.receive(to, f, res);
     return res;
+  }
+
+  /**
+   * A `linux` sender's bridged VXLAN PMTU check (src/replay/fabric-pmtud.ts):
+   * an inner packet too big for the link MTU minus the encapsulation is not
+   * sent; the ICMP answer goes back to the sending host as if from the remote
+   * VTEP, on the port it was sent from. True when it answered.
+   */
+  private pmtud(host: string, port: string, frame: Uint8Array, res: FabricResult): boolean {
+    const link = this.link(host);
+    if (link.stack !== 'linux') return false;
+    const ip = ipView(frame);
+    if (!ip || ip.ipLength <= link.mtu) return false;
+    const v = vxlanFrame(stripVlan(frame));
+    const answer = v && pmtudAnswer(v.inner, link.mtu - VXLAN_IPV4_HEADROOM);
+    if (!v || !answer) return false;
+    this.counters.pmtudAnswers++;
+    res.drops.push('mtu_exceeded_df');
+    res.deliveries.push({ host, port, frame: vxlanFromRemote(v, answer) });
+    return true;
   }
 
   /** The sender's link: the frames that reach the wire. */

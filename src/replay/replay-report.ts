@@ -117,7 +117,7 @@ export function reportText(r: ReplayReport): string {
   for (const t of r.tunnels) L.push(`  ${t.from} -> ${t.to} ${t.type}${t.vni !== undefined ? ` vni ${t.vni}` : ''}${t.label !== undefined ? ` label ${t.label}` : ''}: ${t.packets}`);
   for (const f of r.fallbackReasons) L.push(`model slow path (the engine could not express it): ${f.packets} packet(s): ${f.reason}`);
   const u = r.underlay;
-  L.push(`underlay: carried ${u.carried}, unrouted ${u.unrouted} (to no known host), MTU drops ${u.mtuDrops}, VLAN drops ${u.vlanDrops}, fragments made ${u.fragments}, reassembled ${u.reassembled}`);
+  L.push(`underlay: carried ${u.carried}, unrouted ${u.unrouted} (to no known host), MTU drops ${u.mtuDrops}, VLAN drops ${u.vlanDrops}, fragments made ${u.fragments}, reassembled ${u.reassembled}, PMTU answers ${u.pmtudAnswers}`);
   const e = r.edges;
   const faults = Object.entries(e.faults);
   L.push(

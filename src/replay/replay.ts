@@ -15,8 +15,8 @@
  * - Frames sent out of a host's underlay NIC are carried by the underlay
  *   switch to the host owning the destination IP and replayed there, before
  *   the next captured packet (so causality holds across hosts).
- * - With at most one host on the underlay nothing can come back from the
- *   fabric, so the next batch is handed to the engine while the previous
+ * - With at most one host on the underlay (and no `linux` stack answering its
+ *   own guests) nothing can come back from the fabric, so the next batch is handed to the engine while the previous
  *   one's outputs are written (pipelined); otherwise batches run one by one.
  * - `trace` selects packets whose trace is taken at every host they (or
  *   frames made from them) enter; a traced packet starts a new batch after
@@ -164,7 +164,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const edges = PortEdges.fromTopology(topo);
   // With at most one host on the underlay nothing is ever carried between hosts, so the next
   // batch may be handed to the engine before the outputs of the previous one are written.
-  const pipelined = new Set([...ctxs.values()].flatMap((c) => c.fabricAttachments()).map((a) => a.host)).size <= 1;
+  const pipelined = new Set([...ctxs.values()].flatMap((c) => c.fabricAttachments()).map((a) => a.host)).size <= 1 && !fabric.mayReturnToSender();
   const outputs = new PortOutputs(opts.outDir);
   const parser: Parser = createParser();
 
@@ -226,7 +226,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           countDrop('underlay_loop', src);
           continue;
         }
-        noteTunnel(src.host, to.host, to.frame);
+        if (to.host !== src.host) noteTunnel(src.host, to.host, to.frame);
         const target = ctxs.get(to.host) as HostRuntime;
         queue.push({
           host: to.host,

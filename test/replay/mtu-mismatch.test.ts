@@ -24,7 +24,7 @@ import { replay } from '../../src/replay/replay.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { writeCaptures } from '../../examples/mtu-mismatch/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { expectShippedCaptures, summary } from './scenario-helpers.js';
+import { expectShippedCaptures, fields, summary } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'mtu-mismatch');
 
@@ -50,11 +50,13 @@ const dropsOf = (r: Run): [string, number, string, number][] => r.report.drops.m
 describe('replay: mtu-mismatch', () => {
   let jumboNet: Run;
   let smallNet: Run;
+  let linuxNet: Run;
   beforeAll(async () => {
     requireTshark();
     jumboNet = await run('topology.yaml', '9000-net');
     smallNet = await run('topology-reverse.yaml', '1500-net');
-  }, 60_000);
+    linuxNet = await run('topology-linux.yaml', '1500-net');
+  }, 90_000);
 
   it('ships the captures its generator makes (deterministic)', async () => {
     await expectShippedCaptures(writeCaptures, dir, ['9000-net/vm1', '9000-net/vm3', '1500-net/vm1', '1500-net/vm3']);
@@ -87,5 +89,31 @@ describe('replay: mtu-mismatch', () => {
     expect(summary(join(smallNet.out, 'compute1-vm1.pcap'))).toEqual(['ARP fa:16:3e:00:00:03 Broadcast Who has 192.0.2.1? Tell 192.0.2.3', 'UDP 192.0.2.3 192.0.2.1 9 → 40000 Len=100']);
     expect(dropsOf(smallNet)).toEqual([['underlay_mtu_exceeded', 1, '1500-net/vm1.pcap', 1]]);
     expect(smallNet.fabric).toMatchObject({ mtuDrops: 1, fragments: 0 });
+  });
+
+  it('the same on a Linux kernel datapath: vm1 gets ICMP "fragmentation needed" (MTU 1450) from vm3\'s address, then its fitting datagram passes', () => {
+    // Linux's bridged VXLAN PMTU discovery (the frame is the kernel's: test/replay/fabric-pmtud.test.ts): spoofed
+    // from the inner destination, ID 0, DF, the original TTL, 576 bytes quoting the original datagram
+    const rows = fields(join(linuxNet.out, 'compute1-vm1.pcap'), ['eth.src', 'ip.src', 'ip.dst', 'ip.id', 'ip.flags.df', 'ip.len', 'icmp.type', 'icmp.code', 'icmp.mtu', 'ip.checksum.status', 'icmp.checksum.status'], ['ip.check_checksum:TRUE']);
+    expect(rows[1].split('\t')).toEqual([
+      'fa:16:3e:00:00:03',
+      '192.0.2.3,192.0.2.1',
+      '192.0.2.1,192.0.2.3',
+      '0x0000,0x2001',
+      '1,1',
+      '576,8028',
+      '3',
+      '4',
+      '1450',
+      '1,1',
+      '1',
+    ]);
+    expect(summary(join(linuxNet.out, 'compute2-vm3.pcap'))).toEqual([
+      'ARP fa:16:3e:00:00:01 fa:16:3e:00:00:03 192.0.2.1 is at fa:16:3e:00:00:01',
+      'UDP 192.0.2.1 192.0.2.3 40000 → 9 Len=1400',
+    ]);
+    expect(summary(join(linuxNet.out, 'compute1-p0.pcap'))).toEqual(summary(join(smallNet.out, 'compute1-p0.pcap')));
+    expect(dropsOf(linuxNet)).toEqual([['mtu_exceeded_df', 1, '1500-net/vm1.pcap', 1]]);
+    expect(linuxNet.fabric).toMatchObject({ mtuDrops: 0, pmtudAnswers: 1, fragments: 0 });
   });
 });

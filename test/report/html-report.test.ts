@@ -128,7 +128,7 @@ describe('renderHtmlReport', () => {
     wallMs: 5,
     packets: { captured: 1, underlay: 0, malformed: 0, modelFallback: 0 },
     fallbackReasons: [{ reason: '<why>', packets: 1 }],
-    underlay: { carried: 0, unrouted: 0, mtuDrops: 0, vlanDrops: 0, fragments: 0, reassembled: 0, heldFragments: 0 },
+    underlay: { carried: 0, unrouted: 0, mtuDrops: 0, vlanDrops: 0, fragments: 0, reassembled: 0, heldFragments: 0, pmtudAnswers: 0 },
     edges: { guestPartialCsum: 0, guestSuperFrames: 0, segments: 0, softwareCsum: 0, nicCsum: 0, faults: {}, mtuDrops: 0, reassembled: 0 },
     ports: [{ host: 'h&1', port: 'p"1', rx: 1, tx: 0, drops: 1 }],
     drops: [
