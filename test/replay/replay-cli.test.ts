@@ -65,8 +65,13 @@ describe('vswitch-sim replay: errors are one clear line', () => {
   });
   it('names an --html page that cannot be written, before replaying anything', async () => {
     const out = tmp();
-    expectOneLine(await cli(topo, '--in', `compute1:vm1=${vm1}`, '--out', out, '--html', join(out, 'no-such-dir', 'r.html')), 'r.html');
+    expectOneLine(await cli(topo, '--in', `compute1:vm1=${vm1}`, '--out', out, '--html', join(vm1, 'r.html')), 'r.html', 'not a directory');
     expect(readdirSync(out)).toEqual([]);
+  });
+  it('writes an --html page into directories that do not exist yet (the --out directory included)', async () => {
+    const out = join(tmp(), 'new-out');
+    expect(await cli(topo, '--in', `compute1:vm1=${vm1}`, '--out', out, '--html', join(out, 'pages', 'r.html'))).toBeUndefined();
+    expect(readFileSync(join(out, 'pages', 'r.html'), 'utf8')).toContain('<svg');
   });
   it('names a bad --trace filter, before replaying anything', async () => {
     const out = tmp();
