@@ -155,7 +155,20 @@ export function renderHtmlReport(r: ReplayReport, opts: HtmlReportOptions = {}):
   dl('topology', `<span class="mono">${escapeHtml(r.topology)}</span>`);
   dl('output directory', `<span class="mono">${escapeHtml(r.outDir)}</span>`);
   dl('packets', `${num(r.packets.captured)} captured, ${num(r.packets.underlay)} underlay frames, ${num(r.packets.malformed)} malformed, ${num(r.packets.modelFallback)} through the model's slow path`);
-  dl('underlay', `${num(r.underlay.carried)} carried, ${num(r.underlay.unrouted)} to no known host`);
+  const u = r.underlay;
+  dl(
+    'underlay',
+    `${num(u.carried)} carried, ${num(u.unrouted)} to no known host, ${num(u.mtuDrops)} MTU drops, ${num(u.vlanDrops)} VLAN drops, ` +
+      `${num(u.fragments)} fragments made, ${num(u.reassembled)} reassembled, ${num(u.pmtudAnswers)} PMTU answers`,
+  );
+  const e = r.edges;
+  const faults = Object.entries(e.faults);
+  dl(
+    'edge ports',
+    `${num(e.guestPartialCsum)} guest partial checksums, ${num(e.guestSuperFrames)} guest TSO frames, ${num(e.segments)} segments, ` +
+      `${num(e.softwareCsum)} checksums completed in software, ${num(e.nicCsum)} by NICs, ${num(e.mtuDrops)} port MTU drops` +
+      (faults.length ? `; NIC faults: ${faults.map(([k, n]) => `${escapeHtml(k)} ${num(n)}`).join(', ')}` : ''),
+  );
   dl('wall time', `${num(r.wallMs)} ms`);
   dl('PMDs per host', num(r.pmds));
   dl('flow cache', r.cache ? 'on' : 'off');

@@ -151,6 +151,17 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('#5 (via the underlay)');
   });
 
+  it('shows the fabric and edge-port counters, NIC fault names escaped', () => {
+    const r = base();
+    r.underlay = { ...r.underlay, mtuDrops: 2, pmtudAnswers: 1 };
+    r.edges = { ...r.edges, nicCsum: 5, faults: { '<bad-hw-csum>': 5 } };
+    const html = renderHtmlReport(r);
+    expect(html).toContain('2 MTU drops');
+    expect(html).toContain('1 PMTU answers');
+    expect(html).toContain('5 by NICs');
+    expect(html).toContain('NIC faults: &lt;bad-hw-csum&gt; 5');
+  });
+
   it('shows tunnel labels and vRouter hosts\' vif and drop counters when the report has them', () => {
     const r = {
       ...base(),
