@@ -78,7 +78,8 @@ describe('vswitch-sim topo: DOT, files and errors', () => {
   it('a bad topology, format or output file is one line naming it', async () => {
     for (const [args, mention] of [
       [['no-such-topology.yaml'], 'no-such-topology.yaml'],
-      [[join(root, 'examples/neutron-vxlan/topology.yaml'), '--out', join(tmp(), 'missing-dir', 'x.dot')], 'missing-dir'],
+      // missing directories are made; a regular file on the way is not a directory
+      [[join(root, 'examples/neutron-vxlan/topology.yaml'), '--out', join(root, 'examples/neutron-vxlan/topology.yaml', 'x.dot')], 'topology.yaml/x.dot'],
     ] as const) {
       const { err } = await cli(...args);
       expect(isUserFacingError(err), String(err)).toBe(true);
