@@ -14,7 +14,6 @@
  */
 import { readFileSync } from 'node:fs';
 
-
 import type { Command } from 'commander';
 
 import { openCapture } from '../pcap/index.js';
@@ -52,6 +51,29 @@ function loadReportCounters(file: string, host: string, vr: Vrouter): void {
 const VIEWS = ['vif', 'rt', 'nh', 'mpls', 'vxlan', 'dropstats', 'flow'] as const;
 type View = (typeof VIEWS)[number];
 
+/** A fabric `--replay` feeds: finds a VIF by name, forwards a frame entering it (with the per-packet trace). */
+interface CaptureSink {
+  findVif(name: string): { host: string; vif: number };
+  send(host: string, vif: number, frame: Uint8Array): { trace: string[] } | Promise<{ trace: string[] }>;
+}
+
+/** `--replay IN.pcap --from VIF [--trace]`: every packet of the capture into that VIF, traces on stderr. */
+async function feedCapture(o: ViewOptions, fabric: CaptureSink): Promise<void> {
+  if (!o.replay) return;
+  if (!o.from) throw usageError('--replay needs --from VIF_NAME (the VM interface the capture enters on)');
+  let at: { host: string; vif: number };
+  try {
+    at = fabric.findVif(o.from);
+  } catch (err) {
+    throw usageError(err);
+  }
+  const reader = await openCapture(o.replay);
+  for await (const rec of reader.records()) {
+    const d = await fabric.send(at.host, at.vif, rec.data);
+    if (o.trace) for (const line of [`packet ${rec.index + 1}:`, ...d.trace.map((l) => `  ${l}`)]) process.stderr.write(`${line}\n`);
+  }
+}
+
 /** `flow --datapath`: replay through the engine, print the host's megaflows. */
 async function runDatapath(topo: string, o: ViewOptions): Promise<void> {
   let fabric: VrouterDatapathFabric;
@@ -63,20 +85,7 @@ async function runDatapath(topo: string, o: ViewOptions): Promise<void> {
   try {
     const hostName = o.host ?? fabric.hostNames()[0];
     if (!fabric.hasHost(hostName)) throw usageError(`expected --host among ${fabric.hostNames().join(', ')}, received "${hostName}"`);
-    if (o.replay) {
-      if (!o.from) throw usageError('--replay needs --from VIF_NAME (the VM interface the capture enters on)');
-      let at: { host: string; vif: number };
-      try {
-        at = fabric.findVif(o.from);
-      } catch (err) {
-        throw usageError(err);
-      }
-      const reader = await openCapture(o.replay);
-      for await (const rec of reader.records()) {
-        const d = await fabric.send(at.host, at.vif, rec.data);
-        if (o.trace) for (const line of [`packet ${rec.index + 1}:`, ...d.trace.map((l) => `  ${l}`)]) process.stderr.write(`${line}\n`);
-      }
-    }
+    await feedCapture(o, fabric);
     for (const line of await fabric.flows(hostName)) if (!(await writeLine(line))) return;
   } finally {
     await fabric.close();
@@ -98,20 +107,7 @@ async function run(view: View, topo: string, o: ViewOptions): Promise<void> {
   }
   const hostName = o.host ?? [...fabric.hosts.keys()][0];
   if (!fabric.hosts.has(hostName)) throw usageError(`expected --host among ${[...fabric.hosts.keys()].join(', ')}, received "${hostName}"`);
-  if (o.replay) {
-    if (!o.from) throw usageError('--replay needs --from VIF_NAME (the VM interface the capture enters on)');
-    let at: { host: string; vif: number };
-    try {
-      at = fabric.findVif(o.from);
-    } catch (err) {
-      throw usageError(err);
-    }
-    const reader = await openCapture(o.replay);
-    for await (const rec of reader.records()) {
-      const d = fabric.send(at.host, at.vif, rec.data);
-      if (o.trace) for (const line of [`packet ${rec.index + 1}:`, ...d.trace.map((l) => `  ${l}`)]) process.stderr.write(`${line}\n`);
-    }
-  }
+  await feedCapture(o, fabric);
   const vr = fabric.host(hostName);
   if (o.report) loadReportCounters(o.report, hostName, vr);
   const vrf = o.vrf === undefined ? 0 : Number(o.vrf);
