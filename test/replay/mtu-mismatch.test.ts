@@ -42,6 +42,7 @@ async function run(topology: string, pcaps: string): Promise<Run> {
     { host: 'compute2', port: 'vm3', file: join(dir, 'pcaps', pcaps, 'vm3.pcap') },
   ];
   const report = await replay({ topology: join(dir, topology), inputs, outDir: out, inProcess: true });
+  expect(report.packets.modelFallback).toBe(0); // the engine runs every packet
   return { out, report, edges: report.edges, fabric: report.underlay };
 }
 

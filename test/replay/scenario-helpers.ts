@@ -30,10 +30,18 @@ export function portInputs(dir: string, ports: readonly (readonly [host: string,
   return ports.map(([host, port]) => ({ host, port, file: join(dir, 'pcaps', `${port}.pcap`) }));
 }
 
-/** Replays `inputs` through `topology` (PMDs in process) into a new temporary directory. */
+/**
+ * Replays `inputs` through `topology` (PMDs in process) into a new temporary
+ * directory. Every shipped scenario runs entirely through the datapath engine
+ * (docs/replay.md says so): a packet left to the model's per-packet path
+ * fails here, unless the run asked for the model (`modelOnly`).
+ */
 export async function replayFresh(topology: string, inputs: ReplayOptions['inputs'], extra: Partial<ReplayOptions> = {}): Promise<{ out: string; report: ReplayReport }> {
   const out = mkdtempSync(join(tmpdir(), 'vs-scenario-'));
-  return { out, report: await replay({ topology, inputs, outDir: out, inProcess: true, ...extra }) };
+  const report = await replay({ topology, inputs, outDir: out, inProcess: true, ...extra });
+  if (!extra.modelOnly && report.packets.modelFallback !== 0)
+    throw new Error(`${topology}: ${report.packets.modelFallback} packet(s) left to the model's per-packet path: ${JSON.stringify(report.fallbackReasons)}`);
+  return { out, report };
 }
 
 export interface EdgeRun {
