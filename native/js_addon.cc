@@ -12,6 +12,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   vs::js::register_tunnel(env, exports);
   vs::js::register_datapath(env, exports);
   vs::js::register_offload(env, exports);
+  vs::js::register_pcap(env, exports);
   return exports;
 }
 

@@ -32,5 +32,6 @@ void register_parse(Napi::Env env, Napi::Object exports);
 void register_tunnel(Napi::Env env, Napi::Object exports);
 void register_datapath(Napi::Env env, Napi::Object exports);
 void register_offload(Napi::Env env, Napi::Object exports);
+void register_pcap(Napi::Env env, Napi::Object exports);
 
 }  // namespace vs::js

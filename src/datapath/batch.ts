@@ -83,8 +83,10 @@ export class PacketBatch {
   private readonly narrowColumns: Uint16Array[];
   private readonly layerColumns: Uint16Array[];
   private readonly keyWords: Uint32Array;
+  /** Slots [0, dirtySlots) may hold an earlier packet's column values and key; slots after it are all zeros. */
+  private dirtySlots: number;
 
-  private constructor(buffer: ArrayBuffer) {
+  private constructor(buffer: ArrayBuffer, fresh = false) {
     this.buffer = buffer;
     this.header = new DataView(buffer, 0, BATCH_HEADER_SIZE);
     const h = this.header;
@@ -135,6 +137,7 @@ export class PacketBatch {
     this.keyWords = new Uint32Array(buffer, this.layout.keyOffset, (this.capacity * FLOW_KEY_SIZE) / 4);
     this.keys = new Uint8Array(buffer, this.layout.keyOffset, this.capacity * FLOW_KEY_SIZE);
     this.data = new Uint8Array(buffer, this.layout.dataOffset, this.dataSize);
+    this.dirtySlots = fresh ? 0 : this.capacity;
   }
 
   /** A new, empty batch. */
@@ -164,7 +167,7 @@ export class PacketBatch {
     h.setUint32(HEADER.keySize, FLOW_KEY_SIZE, true);
     h.setUint32(HEADER.columnCount, COLUMNS.length, true);
     layout.columns.forEach((col, c) => h.setUint32(HEADER.columnOffsets + 4 * c, col.offset, true));
-    return new PacketBatch(buffer);
+    return new PacketBatch(buffer, true);
   }
 
   /** Views a buffer that holds a batch (one that came back from a worker, say). */
@@ -189,6 +192,7 @@ export class PacketBatch {
 
   /** Forgets every packet (the buffer is reused). */
   clear(): void {
+    this.dirtySlots = Math.max(this.dirtySlots, this.count);
     this.header.setUint32(HEADER.count, 0, true);
     this.header.setUint32(HEADER.dataUsed, 0, true);
   }
@@ -214,18 +218,15 @@ export class PacketBatch {
       return false;
     }
     const off = start + this.headroom;
-    const data = this.data;
-    if (bytes.length <= 128) {
-      for (let k = 0; k < bytes.length; k++) data[off + k] = bytes[k];
-    } else {
-      data.set(bytes, off);
+    this.data.set(bytes, off);
+    if (i < this.dirtySlots) {
+      const wide = this.wideColumns;
+      for (let c = 0; c < wide.length; c++) wide[c][i] = 0;
+      const narrow = this.narrowColumns;
+      for (let c = 0; c < narrow.length; c++) narrow[c][i] = 0;
+      const keyWords = this.keyWords;
+      for (let w = (i * FLOW_KEY_SIZE) / 4, end = w + FLOW_KEY_SIZE / 4; w < end; w++) keyWords[w] = 0;
     }
-    const wide = this.wideColumns;
-    for (let c = 0; c < wide.length; c++) wide[c][i] = 0;
-    const narrow = this.narrowColumns;
-    for (let c = 0; c < narrow.length; c++) narrow[c][i] = 0;
-    const keyWords = this.keyWords;
-    for (let w = (i * FLOW_KEY_SIZE) / 4, end = w + FLOW_KEY_SIZE / 4; w < end; w++) keyWords[w] = 0;
     this.offset[i] = off;
     this.length[i] = bytes.length;
     this.wireLength[i] = meta.wireLength ?? bytes.length;

@@ -213,6 +213,18 @@ export interface NativeAddon {
   icmpFragNeeded(input: ArrayBuffer, index: number, mtu: number, options: NativeIcmpOptions, output: ArrayBuffer): void;
   icmpv6PacketTooBig(input: ArrayBuffer, index: number, mtu: number, options: NativeIcmpOptions, output: ArrayBuffer): void;
   Reassembler: new (limits?: { maxDatagrams?: number; maxBytes?: number; timeoutNs?: number; timeout6Ns?: number }) => NativeReassembler;
+  /** native/js_pcap.cc: the classic pcap reader's bulk path (native/pcap_records.h); dataOffsets gets each record's data offset in src. */
+  appendPcapRecords(src: Uint8Array, batch: ArrayBuffer, options: NativePcapRecordOptions, dataOffsets: Uint32Array): { bytes: number; packets: number };
+}
+
+/** Options of appendPcapRecords (native/pcap_records.h PcapRecordOptions). */
+export interface NativePcapRecordOptions {
+  littleEndian: boolean;
+  nanosecond: boolean;
+  maxCaplen: number;
+  maxPackets: number;
+  inPort: number;
+  limit?: { sec: number; nsec: number; inclusive: boolean };
 }
 
 /** Options of gsoBatch/gsoPacket (native/gso_segment.h GsoOptions). */

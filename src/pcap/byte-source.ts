@@ -101,6 +101,24 @@ export class ByteSource {
     return this.cur.subarray(this.pos, this.pos + n);
   }
 
+  /** The contiguous bytes readable now without waiting (a view; see `available`). */
+  buffered(): Uint8Array {
+    return this.cur.subarray(this.pos);
+  }
+
+  /** The unsigned 32-bit value `at` bytes ahead (requires available >= at + 4); no view is made. */
+  peekU32(at: number, le: boolean): number {
+    if (this.cur.length - this.pos < at + 4) throw new RangeError(`peekU32(${at}) with ${this.available} bytes available`);
+    return u32(this.cur, this.pos + at, le);
+  }
+
+  /** Consumes the next `n` bytes without returning them (requires available >= n). */
+  advance(n: number): void {
+    if (this.cur.length - this.pos < n) throw new RangeError(`advance(${n}) with ${this.available} bytes available`);
+    this.pos += n;
+    this.consumed += n;
+  }
+
   /** Consumes the next `n` bytes and returns them (a view; requires available >= n). */
   take(n: number): Uint8Array {
     if (this.cur.length - this.pos < n) throw new RangeError(`take(${n}) with ${this.available} bytes available`);

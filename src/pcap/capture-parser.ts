@@ -1,7 +1,8 @@
 /**
  * The contract between openCapture() and a format's parser.
  */
-import type { CaptureInterface, CaptureRecord } from './capture-types.js';
+import type { PacketBatch } from '../datapath/batch.js';
+import type { BulkAppend, BulkAppendOptions, CaptureInterface, CaptureRecord } from './capture-types.js';
 
 /** A format parser positioned after the file header. */
 export interface CaptureParser {
@@ -15,4 +16,6 @@ export interface CaptureParser {
    * errors as next().
    */
   nextBuffered(): CaptureRecord | undefined;
+  /** Bulk path (CaptureReader.appendBuffered), for formats that have one. */
+  appendBuffered?(batch: PacketBatch, options: BulkAppendOptions): BulkAppend;
 }

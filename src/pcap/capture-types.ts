@@ -3,6 +3,8 @@
  * Shared by the classic pcap and the pcapng readers.
  */
 
+import type { PacketBatch } from '../datapath/batch.js';
+
 /** The file format found by its magic number. */
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -70,6 +72,30 @@ export interface CaptureRecord {
   byteOffset: number;
 }
 
+/** Limits of a bulk append (CaptureReader.appendBuffered). */
+export interface BulkAppendOptions {
+  /** in_port written for every packet appended. */
+  inPort: number;
+  /** Append at most this many packets. */
+  maxPackets: number;
+  /** Stop at the first packet later than this time (or as late, unless `inclusive`). */
+  limit?: { sec: number; nsec: number; inclusive: boolean };
+}
+
+/** What a bulk append added to the batch. */
+export interface BulkAppend {
+  /** Packets appended (at the batch's end, in file order). */
+  packets: number;
+  /** Index of the first of them in the file. */
+  firstIndex: number;
+  /** The read chunk holding their captured bytes (never reused by the reader). */
+  chunk: Uint8Array;
+  /** Where each one's captured bytes start in `chunk` (its length is its batch LENGTH). */
+  dataOffsets: Uint32Array;
+  /** File offset just past the last packet appended. */
+  endOffset: number;
+}
+
 /** A capture file being read. Obtained from openCapture(). */
 export interface CaptureReader {
   readonly path: string;
@@ -93,6 +119,16 @@ export interface CaptureReader {
    * records() was called and after the end. Throws CaptureError on bad input.
    */
   nextBuffered(): CaptureRecord | undefined;
+  /**
+   * Bulk path beside nextBuffered(): appends the packets that follow and are
+   * already buffered straight to `batch` (natively, no record objects), as
+   * far as they are well formed, fit the batch and come before
+   * `options.limit`; the first packet it does not take is read as usual
+   * (nextBuffered()/records() go on with it and raise any problem it has).
+   * Undefined when the format has no bulk path (pcapng) or before
+   * records() was called and after the end.
+   */
+  appendBuffered(batch: PacketBatch, options: BulkAppendOptions): BulkAppend | undefined;
   /** Closes the file (idempotent; also done when records() finishes). */
   close(): Promise<void>;
 }

@@ -19,12 +19,14 @@
  * Timestamps: tv_usec values >= 1e6 (seen in files from broken writers) are
  * carried into the seconds; tshark prints them unnormalised ("1.1500000000").
  */
+import type { PacketBatch } from '../datapath/batch.js';
+import { native } from '../datapath/native.js';
 import { CaptureError } from '../errors.js';
 import { ByteSource, u16, u32 } from './byte-source.js';
 import { CaptureCode } from './capture-codes.js';
 import type { CaptureParser } from './capture-parser.js';
-import type { CaptureInterface, CaptureRecord } from './capture-types.js';
-import { caplenProblem } from './caplen-policy.js';
+import type { BulkAppend, BulkAppendOptions, CaptureInterface, CaptureRecord } from './capture-types.js';
+import { caplenLimit, caplenProblem } from './caplen-policy.js';
 import { canonicalLinkType, unsupportedLinkTypeDetail } from './link-types.js';
 
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
@@ -79,8 +81,37 @@ export class ClassicPcapParser implements CaptureParser {
   nextBuffered(): CaptureRecord | undefined {
     const src = this.src;
     if (src.available < RECORD_HEADER) return undefined;
-    const caplen = this.checkedCaplen(src.offset, src.peek(RECORD_HEADER));
+    const caplen = this.checkedCaplen(src.offset);
     return src.available < RECORD_HEADER + caplen ? undefined : this.record();
+  }
+
+  /**
+   * The bulk path (native/pcap_records.h): whole, well-formed records of the
+   * buffered bytes, straight into the batch. It stops before any record the
+   * caplen policy would look at twice (caplen above caplenLimit or above
+   * the wire length), so that record is read, and refused, by next().
+   */
+  appendBuffered(batch: PacketBatch, options: BulkAppendOptions): BulkAppend {
+    const src = this.src;
+    const chunk = src.buffered();
+    const offsets = new Uint32Array(options.maxPackets);
+    const r = native().appendPcapRecords(
+      chunk,
+      batch.buffer,
+      {
+        littleEndian: this.le,
+        nanosecond: this.nsecPerUnit === 1,
+        maxCaplen: caplenLimit(this.iface.snaplen),
+        maxPackets: options.maxPackets,
+        inPort: options.inPort,
+        ...(options.limit ? { limit: options.limit } : {}),
+      },
+      offsets,
+    );
+    src.advance(r.bytes);
+    const firstIndex = this.index;
+    this.index += r.packets;
+    return { packets: r.packets, firstIndex, chunk, dataOffsets: offsets.subarray(0, r.packets), endOffset: src.offset };
   }
 
   async next(): Promise<CaptureRecord | null> {
@@ -92,7 +123,7 @@ export class ClassicPcapParser implements CaptureParser {
       if (got < RECORD_HEADER)
         throw this.error(CaptureCode.TRUNCATED, at, `file ends ${got} bytes into a ${RECORD_HEADER}-byte packet record header`);
     }
-    const caplen = this.checkedCaplen(at, src.peek(RECORD_HEADER));
+    const caplen = this.checkedCaplen(at);
     const need = RECORD_HEADER + caplen;
     if (src.available < need) {
       const got = await src.ensure(need);
@@ -102,10 +133,10 @@ export class ClassicPcapParser implements CaptureParser {
     return this.record();
   }
 
-  /** The record header's caplen, once it passed the caplen policy. */
-  private checkedCaplen(at: number, h: Uint8Array): number {
-    const caplen = u32(h, 8, this.le);
-    const problem = caplenProblem(caplen, u32(h, 12, this.le), this.iface.snaplen);
+  /** The buffered record header's caplen, once it passed the caplen policy. */
+  private checkedCaplen(at: number): number {
+    const caplen = this.src.peekU32(8, this.le);
+    const problem = caplenProblem(caplen, this.src.peekU32(12, this.le), this.iface.snaplen);
     if (problem !== undefined) throw this.error(CaptureCode.CAPLEN, at, problem);
     return caplen;
   }
@@ -115,11 +146,11 @@ export class ClassicPcapParser implements CaptureParser {
     const src = this.src;
     const at = src.offset;
     const le = this.le;
-    const h = src.take(RECORD_HEADER);
-    let tsSec = u32(h, 0, le);
-    let frac = u32(h, 4, le);
-    const caplen = u32(h, 8, le);
-    const wireLength = u32(h, 12, le);
+    let tsSec = src.peekU32(0, le);
+    let frac = src.peekU32(4, le);
+    const caplen = src.peekU32(8, le);
+    const wireLength = src.peekU32(12, le);
+    src.advance(RECORD_HEADER);
     const data = src.take(caplen);
     const perSec = this.nsecPerUnit === 1 ? 1e9 : 1e6;
     if (frac >= perSec) {

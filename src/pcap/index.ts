@@ -15,4 +15,4 @@ export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';
 export { CaptureCode, type CaptureCodeValue } from './capture-codes.js';
 export { LinkType, canonicalLinkType, describeLinkType, type SupportedLinkType } from './link-types.js';
 export { ABSURD_CAPLEN, STANDARD_MAX_SNAPLEN } from './caplen-policy.js';
-export type { CaptureFormat, CaptureInterface, CaptureReader, CaptureRecord, TsResolution } from './capture-types.js';
+export type { BulkAppend, BulkAppendOptions, CaptureFormat, CaptureInterface, CaptureReader, CaptureRecord, TsResolution } from './capture-types.js';

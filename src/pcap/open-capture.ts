@@ -11,11 +11,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
+import type { PacketBatch } from '../datapath/batch.js';
 import { CaptureError } from '../errors.js';
 import { ByteSource, SourceError, u32 } from './byte-source.js';
 import { CaptureCode } from './capture-codes.js';
 import type { CaptureParser } from './capture-parser.js';
-import type { CaptureFormat, CaptureInterface, CaptureReader, CaptureRecord } from './capture-types.js';
+import type { BulkAppend, BulkAppendOptions, CaptureFormat, CaptureInterface, CaptureReader, CaptureRecord } from './capture-types.js';
 import { ClassicPcapParser, PCAP_MAGIC_NSEC, PCAP_MAGIC_USEC } from './classic-pcap-parser.js';
 import { BLOCK_SHB, PcapngParser } from './pcapng-parser.js';
 
@@ -98,6 +99,10 @@ class FileCaptureReader implements CaptureReader {
 
   nextBuffered(): CaptureRecord | undefined {
     return this.started && !this.closed ? this.parser.nextBuffered() : undefined;
+  }
+
+  appendBuffered(batch: PacketBatch, options: BulkAppendOptions): BulkAppend | undefined {
+    return this.started && !this.closed ? this.parser.appendBuffered?.(batch, options) : undefined;
   }
 
   private async *iterate(): AsyncGenerator<CaptureRecord> {

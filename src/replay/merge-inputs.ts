@@ -8,7 +8,8 @@
  * one file mapped to different ports behave as separate inputs (each opens
  * the file; packets keep their index in the file).
  */
-import { openCapture, type CaptureInterface, type CaptureReader, type CaptureRecord } from '../pcap/index.js';
+import type { PacketBatch } from '../datapath/batch.js';
+import { openCapture, type BulkAppend, type CaptureInterface, type CaptureReader, type CaptureRecord } from '../pcap/index.js';
 import { ReplayError } from './replay-error.js';
 import { ifaceSuffix } from './replay-input.js';
 
@@ -164,8 +165,7 @@ export class InputMerge {
       }
     }
     if (!b) return undefined;
-    this.setHead(best, STALE);
-    this.refillBuffered(best);
+    this.setHead(best, STALE); // read again by the next tryNext()/next(), after any appendFollowing()
     return { input: best, record: b };
   }
 
@@ -183,6 +183,30 @@ export class InputMerge {
   tryNext(): MergedRecord | undefined {
     if (this.stale > 0) for (let i = 0; i < this.heads.length; i++) if (this.heads[i] === STALE && !this.refillBuffered(i)) return undefined;
     return this.take();
+  }
+
+  /**
+   * Bulk path, right after tryNext()/next() returned a packet of input `i`:
+   * appends to `batch` the packets of input `i` that come next in the
+   * merged order and are already buffered (CaptureReader.appendBuffered:
+   * natively, no record objects), up to `maxPackets`. Undefined when the
+   * input has no bulk path, selects an interface, or another input's next
+   * packet is not read yet (then go on with tryNext()).
+   */
+  appendFollowing(i: number, batch: PacketBatch, inPort: number, maxPackets: number): BulkAppend | undefined {
+    if (this.heads[i] !== STALE || this.wanted[i] || maxPackets <= 0) return undefined;
+    // Input i's packets go first while they are earlier than every other head (ties: the lower input).
+    let limit: { sec: number; nsec: number; inclusive: boolean } | undefined;
+    for (let j = 0; j < this.heads.length; j++) {
+      if (j === i) continue;
+      if (this.heads[j] === STALE && !this.refillBuffered(j)) return undefined;
+      const h = this.heads[j];
+      if (!h) continue;
+      if (!limit || h.tsSec < limit.sec || (h.tsSec === limit.sec && h.tsNsec < limit.nsec)) limit = { sec: h.tsSec, nsec: h.tsNsec, inclusive: i < j };
+    }
+    const r = this.readers[i].appendBuffered(batch, { inPort, maxPackets, ...(limit ? { limit } : {}) });
+    if (r && r.packets > 0) this.offsets[i] = r.endOffset;
+    return r;
   }
 
   /** Closes every input (idempotent). */

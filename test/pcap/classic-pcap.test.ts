@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { PacketBatch } from '../../src/datapath/batch.js';
 import { openCapture, type CaptureReader, type CaptureRecord } from '../../src/pcap/index.js';
 import { classicPcap, ipv4Packet, udpFrame, type ClassicRecord } from './fixtures/capture-builder.js';
 import { epochString, tsharkFrames } from './fixtures/tshark.js';
@@ -149,5 +150,75 @@ describe('classic pcap', () => {
     }
     expect(() => reader.records()).toThrow(/only once/);
     await reader.close(); // idempotent
+  });
+});
+
+describe('classic pcap bulk path (appendBuffered)', () => {
+  /** The reader after its first record, and that record (appendBuffered works once records() started). */
+  async function started(p: string): Promise<{ reader: CaptureReader; it: AsyncIterableIterator<CaptureRecord>; first: CaptureRecord }> {
+    const reader = await openCapture(p);
+    const it = reader.records();
+    const r = await it.next();
+    if (r.done) throw new Error('empty capture');
+    return { reader, it, first: r.value };
+  }
+
+  for (const le of [true, false]) {
+    for (const nano of [false, true]) {
+      it(`${le ? 'little' : 'big'}-endian ${nano ? 'nanosecond' : 'microsecond'}: the batch holds what records() yields`, async () => {
+        const recs: ClassicRecord[] = [...records, { tsSec: 7, tsFrac: nano ? 1_999_999_999 : 2_500_000, data: udpFrame(70, 3) }];
+        const p = file(`bulk-${le}-${nano}.pcap`, classicPcap({ le, nano, snaplen: 65535 }, recs));
+        const expected = await readAll(await openCapture(p));
+        const { reader, it: iter } = await started(p);
+        const batch = PacketBatch.create({ capacity: 16, dataSize: 65536 });
+        const bulk = reader.appendBuffered(batch, { inPort: 9, maxPackets: 16 });
+        expect(bulk?.packets).toBe(recs.length - 1);
+        expect(bulk?.firstIndex).toBe(1);
+        expect(bulk?.endOffset).toBe(expected[expected.length - 1].byteOffset + 16 + expected[expected.length - 1].caplen);
+        for (let k = 0; k < recs.length - 1; k++) {
+          const r = expected[k + 1];
+          expect([batch.tsSec[k], batch.tsNsec[k], batch.length[k], batch.wireLength[k], batch.inPort[k]]).toEqual([r.tsSec, r.tsNsec, r.caplen, r.wireLength, 9]);
+          expect(batch.packet(k)).toEqual(r.data);
+          const off = bulk?.dataOffsets[k] ?? -1;
+          expect(bulk?.chunk.subarray(off, off + r.caplen)).toEqual(r.data);
+        }
+        // the carried fraction, hand-derived: 7 s + 2.5 s (usec 2500000) or + 1.999999999 s (nsec)
+        expect([batch.tsSec[recs.length - 2], batch.tsNsec[recs.length - 2]]).toEqual(nano ? [8, 999_999_999] : [9, 500_000_000]);
+        expect((await iter.next()).done).toBe(true);
+      });
+    }
+  }
+
+  it('stops before a record the reader refuses, which records() then refuses as before', async () => {
+    const good = { tsSec: 1, tsFrac: 0, data: udpFrame(60) };
+    const p = file('bulk-bad.pcap', classicPcap({}, [good, good, good, { tsSec: 2, tsFrac: 0, data: udpFrame(60), wireLength: 59 }, good]));
+    const { reader, it: iter } = await started(p);
+    const batch = PacketBatch.create({ capacity: 16, dataSize: 65536 });
+    expect(reader.appendBuffered(batch, { inPort: 0, maxPackets: 16 })?.packets).toBe(2);
+    await expect(iter.next()).rejects.toMatchObject({ code: 'ERR_CAPTURE_CAPLEN', packetIndex: 3, byteOffset: 24 + 3 * 76 });
+  });
+
+  it('keeps to maxPackets, the batch room and the time limit (exclusive or inclusive)', async () => {
+    const recs = [0, 1, 2, 2, 3, 4].map((t) => ({ tsSec: 100, tsFrac: t, data: udpFrame(60) }));
+    const p = file('bulk-limits.pcap', classicPcap({}, recs));
+    const count = async (o: { maxPackets: number; capacity?: number; limit?: { sec: number; nsec: number; inclusive: boolean } }): Promise<number | undefined> => {
+      const { reader } = await started(p);
+      const batch = PacketBatch.create({ capacity: o.capacity ?? 16, dataSize: 65536 });
+      const n = reader.appendBuffered(batch, { inPort: 0, maxPackets: o.maxPackets, ...(o.limit ? { limit: o.limit } : {}) })?.packets;
+      await reader.close();
+      return n;
+    };
+    expect(await count({ maxPackets: 3 })).toBe(3);
+    expect(await count({ maxPackets: 16, capacity: 2 })).toBe(2);
+    expect(await count({ maxPackets: 16, limit: { sec: 100, nsec: 2000, inclusive: false } })).toBe(1); // t = 1 us only
+    expect(await count({ maxPackets: 16, limit: { sec: 100, nsec: 2000, inclusive: true } })).toBe(3); // t = 1, 2, 2 us
+    expect(await count({ maxPackets: 16, limit: { sec: 99, nsec: 0, inclusive: true } })).toBe(0);
+  });
+
+  it('is undefined before records() was called', async () => {
+    const batch = PacketBatch.create({ capacity: 4, dataSize: 8192 });
+    const r = await openCapture(file('bulk-unstarted.pcap', classicPcap({}, records)));
+    expect(r.appendBuffered(batch, { inPort: 0, maxPackets: 4 })).toBeUndefined();
+    await r.close();
   });
 });

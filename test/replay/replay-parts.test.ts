@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 import { buildFrame } from '../../src/packet/frame-builder.js';
 import { PcapWriter } from '../../src/pcap/pcap-writer.js';
+import { PacketBatch } from '../../src/datapath/batch.js';
 import { InputMerge } from '../../src/replay/merge-inputs.js';
 import { parseReplayInput } from '../../src/replay/replay-input.js';
 import { ipv4Destination } from '../../src/replay/fabric.js';
@@ -90,6 +91,53 @@ describe('InputMerge', () => {
     expect(viaTry).toEqual(viaNext);
     expect(sync).toBeGreaterThan(n); // most packets come from the buffer
     expect(sync).toBeLessThan(2 * n); // and some needed a read
+  });
+});
+
+describe('InputMerge.appendFollowing', () => {
+  it('appends the packets that come next from the same input: the same stream as next() alone, ties included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vs-merge-'));
+    // Three captures with runs, interleavings and equal timestamps across inputs (microseconds).
+    const times: Record<string, number[]> = {
+      a: [0, 1, 2, 3, 3, 3, 5, 10, 11, 12, 20, 20, 30],
+      b: [3, 3, 4, 5, 20, 21, 22, 23, 24, 25],
+      c: [3, 20, 40, 41, 42, 43, 44],
+    };
+    const files: string[] = [];
+    for (const [name, list] of Object.entries(times)) {
+      const f = join(dir, `${name}.pcap`);
+      const w = await PcapWriter.create(f);
+      for (const [i, t] of list.entries()) await w.write(Uint8Array.of(name.charCodeAt(0), i), 1700000000, t * 1000);
+      await w.close();
+      files.push(f);
+    }
+    const viaNext: string[] = [];
+    const m1 = await InputMerge.open(files);
+    for (let r = await m1.next(); r; r = await m1.next()) viaNext.push(`${r.input}:${r.record.index}`);
+    await m1.close();
+    expect(viaNext.slice(0, 9)).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4', '0:5', '1:0', '1:1', '2:0']); // t = 3: a, then b, then c
+
+    for (const maxPackets of [1, 2, 5, 100]) {
+      const got: string[] = [];
+      let bulked = 0;
+      const m = await InputMerge.open(files);
+      for (;;) {
+        const r = m.tryNext() ?? (await m.next());
+        if (!r) break;
+        got.push(`${r.input}:${r.record.index}`);
+        const batch = PacketBatch.create({ capacity: 128, dataSize: 65536 });
+        const bulk = m.appendFollowing(r.input, batch, 0, maxPackets);
+        for (let k = 0; k < (bulk?.packets ?? 0); k++) {
+          expect(batch.packet(k)[1]).toBe(bulk!.firstIndex + k);
+          got.push(`${r.input}:${bulk!.firstIndex + k}`);
+        }
+        bulked += bulk?.packets ?? 0;
+      }
+      expect(m.bytes).toBe(files.reduce((n, _, i) => n + 24 + Object.values(times)[i].length * (16 + 2), 0));
+      await m.close();
+      expect(got).toEqual(viaNext);
+      expect(bulked).toBeGreaterThan(0);
+    }
   });
 });
 
