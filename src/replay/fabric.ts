@@ -81,13 +81,29 @@ export interface FabricOptions {
   links?: ReadonlyMap<string, FabricLinkSettings>;
 }
 
-/** Destination IPv4 address (dotted) of an Ethernet frame, through up to two VLAN tags. */
-export function ipv4Destination(frame: Uint8Array): string | undefined {
+/** Destination IPv4 address of an Ethernet frame as a 32-bit number, through up to two VLAN tags. */
+function ipv4DestinationNumber(frame: Uint8Array): number | undefined {
   const ip = ipView(frame);
   if (!ip || ip.version !== 4) return undefined;
   const d = ip.l3 + 16;
-  return `${frame[d]}.${frame[d + 1]}.${frame[d + 2]}.${frame[d + 3]}`;
+  return frame[d] * 0x1000000 + ((frame[d + 1] << 16) | (frame[d + 2] << 8) | frame[d + 3]);
 }
+
+/** Destination IPv4 address (dotted) of an Ethernet frame, through up to two VLAN tags. */
+export function ipv4Destination(frame: Uint8Array): string | undefined {
+  const n = ipv4DestinationNumber(frame);
+  return n === undefined ? undefined : `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
+/** A dotted IPv4 address as a 32-bit number (undefined when it is not one). */
+function ipv4Number(ip: string): number | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+/** What carry() returns for a frame it neither delivers nor drops (shared: callers only read it). */
+const NOTHING: FabricResult = Object.freeze({ deliveries: Object.freeze([]) as unknown as FabricDelivery[], drops: Object.freeze([]) as unknown as string[] });
 
 function batchOf(frames: readonly Uint8Array[], extra = 0): PacketBatch {
   const bytes = frames.reduce((n, f) => n + f.length + 256, 4096 + extra);
@@ -101,8 +117,8 @@ function framesOf(b: PacketBatch): Uint8Array[] {
 }
 
 export class Fabric {
-  /** Attachment receiving frames for an IP: the first one listed with that IP. */
-  private readonly byIp = new Map<string, FabricAttachment>();
+  /** Attachment receiving frames for an IPv4 address (as a number): the first one listed with that address. */
+  private readonly byIp = new Map<number, FabricAttachment>();
   private readonly ports = new Set<string>();
   private readonly links: ReadonlyMap<string, FabricLinkSettings>;
   private readonly reassembly = new HostReassembly();
@@ -114,7 +130,8 @@ export class Fabric {
   constructor(attachments: readonly FabricAttachment[], options: FabricOptions = {}) {
     for (const a of attachments) {
       this.ports.add(`${a.host}:${a.port}`);
-      if (!this.byIp.has(a.ip)) this.byIp.set(a.ip, a);
+      const ip = ipv4Number(a.ip);
+      if (ip !== undefined && !this.byIp.has(ip)) this.byIp.set(ip, a);
     }
     this.links = options.links ?? new Map();
   }
@@ -145,14 +162,15 @@ export class Fabric {
    */
   carry(host: string, port: string, frame: Uint8Array, nowNs?: number): FabricResult {
     if (nowNs !== undefined && nowNs > this.lastNs) this.lastNs = nowNs;
-    const res: FabricResult = { deliveries: [], drops: [] };
-    if (this.pmtud(host, port, frame, res)) return res;
-    const dst = ipv4Destination(frame);
+    const answered = this.pmtud(host, port, frame);
+    if (answered) return answered;
+    const dst = ipv4DestinationNumber(frame);
     const to = dst === undefined ? undefined : this.byIp.get(dst);
     if (!to || to.host === host) {
       this.counters.unrouted++;
-      return res;
+      return NOTHING;
     }
+    const res: FabricResult = { deliveries: [], drops: [] };
     const wire = this.send(this.link(host), frame, res);
     for (const f of wire) this.receive(to, f, res);
     return res;
@@ -162,20 +180,18 @@ export class Fabric {
    * A `linux` sender's bridged VXLAN PMTU check (src/replay/fabric-pmtud.ts):
    * an inner packet too big for the link MTU minus the encapsulation is not
    * sent; the ICMP answer goes back to the sending host as if from the remote
-   * VTEP, on the port it was sent from. True when it answered.
+   * VTEP, on the port it was sent from. The answer, or undefined when the frame goes on.
    */
-  private pmtud(host: string, port: string, frame: Uint8Array, res: FabricResult): boolean {
+  private pmtud(host: string, port: string, frame: Uint8Array): FabricResult | undefined {
     const link = this.link(host);
-    if (link.stack !== 'linux') return false;
+    if (link.stack !== 'linux') return undefined;
     const ip = ipView(frame);
-    if (!ip || ip.ipLength <= link.mtu) return false;
+    if (!ip || ip.ipLength <= link.mtu) return undefined;
     const v = vxlanFrame(stripVlan(frame));
     const answer = v && pmtudAnswer(v.inner, link.mtu - VXLAN_IPV4_HEADROOM);
-    if (!v || !answer) return false;
+    if (!v || !answer) return undefined;
     this.counters.pmtudAnswers++;
-    res.drops.push('mtu_exceeded_df');
-    res.deliveries.push({ host, port, frame: vxlanFromRemote(v, answer) });
-    return true;
+    return { deliveries: [{ host, port, frame: vxlanFromRemote(v, answer) }], drops: ['mtu_exceeded_df'] };
   }
 
   /** The sender's link: the frames that reach the wire. */

@@ -50,6 +50,8 @@ export interface HostRuntime {
    * (vRouter: outer IPv4 IDs) and count (vRouter: vif, drop and flow
    * counters). `viaModel`: the model's per-packet path handled it.
    */
+  /** False when settle() does nothing for packets the engine handled (the replay then skips it). */
+  readonly settles: boolean;
   settle(dpPort: number, frame: Uint8Array, outputs: readonly HostOutput[], drop: string | undefined, viaModel: boolean): void;
   /** OpenFlow port number of a port (a `--trace` filter's in_port), if the host kind has them. */
   ofport(port: string): number | undefined;

@@ -73,6 +73,8 @@ export class OvsRuntime implements HostRuntime {
     return new Map();
   }
 
+  readonly settles = false;
+
   settle(): void {}
 
   counters(): undefined {

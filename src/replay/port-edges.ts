@@ -133,9 +133,27 @@ export class PortEdges {
   private lastNs = 0;
   readonly counters: EdgeCounters = { reassembled: 0, guestPartialCsum: 0, guestSuperFrames: 0, segments: 0, softwareCsum: 0, nicCsum: 0, faults: {}, mtuDrops: 0 };
 
+  /** True when some guest has offloads (its frames' metadata then matters at every output edge). */
+  private readonly guestOffloads: boolean;
+
   /** `ports`: settings per `host:port`; ports not listed pass frames unchanged. */
   constructor(ports: ReadonlyMap<string, EdgePortSettings> = new Map()) {
     this.ports = ports;
+    this.guestOffloads = [...ports.values()].some((s) => s.kind === 'tap' && (s.csum === true || s.tso === true));
+  }
+
+  /** True when ingress() at `host:port` always returns the frame itself, with no drop and no side effect. */
+  passesIngress(host: string, port: string): boolean {
+    const s = this.ports.get(`${host}:${port}`);
+    return s === undefined || (s.kind === 'tap' && !s.csum && !s.tso);
+  }
+
+  /** True when egress() at `host:port` always returns the frame itself, with no drop and no side effect. */
+  passesEgress(host: string, port: string): boolean {
+    const s = this.ports.get(`${host}:${port}`);
+    if (s === undefined) return true;
+    if (this.guestOffloads) return false;
+    return s.kind === 'tap' ? s.mtu === undefined : s.vlan === undefined;
   }
 
   /** The edges of a topology's OVS hosts (see edgePortSettings). */

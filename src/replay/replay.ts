@@ -27,7 +27,6 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 
-import { PacketBatch } from '../datapath/batch.js';
 import type { BatchResult } from '../datapath/engine.js';
 import { PacketFlag } from '../datapath/batch-layout.js';
 import { DROP_REASONS } from '../datapath/drop-reasons.js';
@@ -45,7 +44,8 @@ import { PortEdges } from './port-edges.js';
 import { PortOutputs } from './port-outputs.js';
 import { ReplayError } from './replay-error.js';
 import { ifaceSuffix, type ReplayInput } from './replay-input.js';
-import type { DropCount, PacketOrigin, PacketTrace, PortCounters, ReplayReport, TunnelUse } from './replay-report.js';
+import type { DropCount, PacketTrace, PortCounters, ReplayReport, TunnelUse } from './replay-report.js';
+import { originOf, Run, RunBatches, type Pending, type Source } from './replay-run.js';
 import { parseTraceFilter } from './trace-filter.js';
 import { tunnelOf } from './tunnel-of.js';
 import { VrouterRuntime } from './vrouter-runtime.js';
@@ -88,17 +88,13 @@ const MAX_TRACES = 1000;
 /** Underlay frames may be carried this many times per captured packet (a loop guard). */
 const MAX_HOPS = 8;
 
-interface Pending {
-  host: string;
+/** Where a host's datapath port sends: its name, counters, edge, fabric attachment. */
+interface Sink {
   port: string;
-  dpPort: number;
-  frame: Uint8Array;
-  tsSec: number;
-  tsNsec: number;
-  origin: PacketOrigin;
-  hops: number;
-  /** Selected by --trace: traced at every host it (or a frame made from it) enters. */
-  traced?: boolean;
+  counters: PortCounters;
+  /** False when the port's egress edge passes frames unchanged (PortEdges.passesEgress). */
+  egressEdge: boolean;
+  fabric: boolean;
 }
 
 /** Replays the inputs through the topology's hosts; writes DIR/HOST-PORT.pcap per transmitting port. */
@@ -167,6 +163,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const pipelined = new Set([...ctxs.values()].flatMap((c) => c.fabricAttachments()).map((a) => a.host)).size <= 1 && !fabric.mayReturnToSender();
   const outputs = new PortOutputs(opts.outDir);
   const parser: Parser = createParser();
+  const runBatches = new RunBatches(batchSize);
 
   const ports = new Map<string, PortCounters>();
   const portOf = (host: string, port: string): PortCounters => {
@@ -175,14 +172,46 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     if (!c) ports.set(k, (c = { host, port, rx: 0, tx: 0, drops: 0 }));
     return c;
   };
+  const sourceOf = (ctx: HostRuntime, port: string, dpPort: number, file: string, viaUnderlay: boolean): Source => ({
+    host: ctx.name,
+    port,
+    dpPort,
+    file,
+    viaUnderlay,
+    ctx,
+    counters: portOf(ctx.name, port),
+    ingressEdge: !edges.passesIngress(ctx.name, port),
+  });
+  const inputSources = resolved.map((r) => sourceOf(ctxs.get(r.host) as HostRuntime, r.port, r.dpPort, r.file, false));
+  /** Sources of underlay deliveries, by host, port and the capture the frames came from. */
+  const underlaySources = new Map<string, Source>();
+  const underlaySource = (ctx: HostRuntime, port: string, file: string): Source => {
+    const k = `${ctx.name}\n${port}\n${file}`;
+    let s = underlaySources.get(k);
+    if (!s) underlaySources.set(k, (s = sourceOf(ctx, port, ctx.dpPort(port) ?? -1, file, true)));
+    return s;
+  };
+  /** Sinks by host runtime and datapath port. */
+  const sinks = new Map<HostRuntime, Map<number, Sink>>();
+  const sinkOf = (ctx: HostRuntime, dpPort: number): Sink => {
+    let byPort = sinks.get(ctx);
+    if (!byPort) sinks.set(ctx, (byPort = new Map()));
+    let s = byPort.get(dpPort);
+    if (!s) {
+      const port = ctx.portName(dpPort);
+      byPort.set(dpPort, (s = { port, counters: portOf(ctx.name, port), egressEdge: !edges.passesEgress(ctx.name, port), fabric: fabric.isFabricPort(ctx.name, port) }));
+    }
+    return s;
+  };
   const drops = new Map<string, DropCount>();
-  const countDrop = (reason: string, p: Pending): void => {
-    portOf(p.host, p.port).drops++;
+  /** Counts a drop of a packet from `src` (captured packet `index` of src.file, or a frame made from it). */
+  const countDrop = (reason: string, src: Source, index: number): void => {
+    src.counters.drops++;
     const d = drops.get(reason);
     if (d) d.count++;
     else {
       const text = DROP_REASONS.find((r) => r[0] === reason)?.[1] ?? reason;
-      drops.set(reason, { reason, text, count: 1, example: { ...p.origin, host: p.host, port: p.port } });
+      drops.set(reason, { reason, text, count: 1, example: { ...originOf(src, index), host: src.host, port: src.port } });
     }
   };
   const tunnels = new Map<string, TunnelUse>();
@@ -194,52 +223,66 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   let tracesOmitted = 0;
   /** Traces `p` at its host now (call only when every earlier packet of that host has been translated). */
   const recordTrace = (p: Pending): void => {
-    const ctx = ctxs.get(p.host) as HostRuntime;
     let text: string;
     try {
-      text = ctx.trace(p.port, p.frame);
+      text = p.src.ctx.trace(p.src.port, p.frame);
     } catch (err) {
       text = `(no trace: ${err instanceof Error ? err.message : String(err)})`;
     }
-    const t: PacketTrace = { ...p.origin, host: p.host, port: p.port, text };
+    const t: PacketTrace = { ...originOf(p.src, p.index), host: p.src.host, port: p.src.port, text };
     opts.onTrace?.(t);
     if (traces.length < MAX_TRACES) traces.push(t);
     else tracesOmitted++;
   };
 
-  /** Writes and carries one output frame; returns a Promise only when the caller must wait (a file being created or flushed). */
-  const emit = (src: Pending, dpPort: number, sent: Uint8Array): Promise<void> | undefined => {
-    const ctx = ctxs.get(src.host) as HostRuntime;
-    const port = ctx.portName(dpPort);
-    const edge = edges.egress(src.host, port, sent);
-    for (const reason of edge.drops) countDrop(reason, src);
+  /**
+   * Writes and carries one frame the host of packet i of `run` sent out of
+   * `dpPort` (`sent` is read before this returns); returns a Promise only
+   * when the caller must wait (a file being created or flushed).
+   */
+  const emit = (run: Run, i: number, dpPort: number, sent: Uint8Array): Promise<void> | undefined => {
+    const sink = sinkOf(run.ctx, dpPort);
+    if (!sink.egressEdge) return send(run, i, sink, sent);
+    const src = run.sources[i];
+    const edge = edges.egress(src.host, sink.port, sent);
+    for (const reason of edge.drops) countDrop(reason, src, run.index[i]);
     let wait: Promise<void> | undefined;
     for (const frame of edge.frames) {
-      portOf(src.host, port).tx++;
-      const w = outputs.write(src.host, port, frame, src.tsSec, src.tsNsec);
+      const w = send(run, i, sink, frame);
       if (w) wait = wait ? wait.then(() => w) : w;
-      if (!fabric.isFabricPort(src.host, port)) continue;
-      const carried = fabric.carry(src.host, port, frame, src.tsSec * 1e9 + src.tsNsec);
-      for (const reason of carried.drops) countDrop(reason, src);
-      for (const to of carried.deliveries) {
-        if (src.hops + 1 > MAX_HOPS) {
-          countDrop('underlay_loop', src);
-          continue;
-        }
-        if (to.host !== src.host) noteTunnel(src.host, to.host, to.frame);
-        const target = ctxs.get(to.host) as HostRuntime;
-        queue.push({
-          host: to.host,
-          port: to.port,
-          dpPort: target.dpPort(to.port) ?? -1,
-          frame: to.frame,
-          tsSec: src.tsSec,
-          tsNsec: src.tsNsec,
-          origin: { file: src.origin.file, index: src.origin.index, viaUnderlay: true },
-          hops: src.hops + 1,
-          ...(src.traced ? { traced: true } : {}),
-        });
+    }
+    return wait;
+  };
+  /** Writes one frame to its port's file and hands it to the fabric when the port is on the underlay. */
+  const send = (run: Run, i: number, sink: Sink, frame: Uint8Array): Promise<void> | undefined => {
+    const host = run.ctx.name;
+    const tsSec = run.tsSec[i];
+    const tsNsec = run.tsNsec[i];
+    sink.counters.tx++;
+    const wait = outputs.write(host, sink.port, frame, tsSec, tsNsec);
+    if (!sink.fabric) return wait;
+    const carried = fabric.carry(host, sink.port, frame, tsSec * 1e9 + tsNsec);
+    if (carried.drops.length === 0 && carried.deliveries.length === 0) return wait;
+    const src = run.sources[i];
+    const hops = run.hops[i] + 1;
+    for (const reason of carried.drops) countDrop(reason, src, run.index[i]);
+    for (const to of carried.deliveries) {
+      if (hops > MAX_HOPS) {
+        countDrop('underlay_loop', src, run.index[i]);
+        continue;
       }
+      if (to.host !== host) noteTunnel(host, to.host, to.frame);
+      const target = ctxs.get(to.host) as HostRuntime;
+      queue.push({
+        src: underlaySource(target, to.port, src.file),
+        // `frame` may be a view into an engine batch: the queue keeps its own bytes
+        frame: to.frame === frame ? frame.slice() : to.frame,
+        index: run.index[i],
+        tsSec,
+        tsNsec,
+        hops,
+        traced: run.traced[i],
+      });
     }
     return wait;
   };
@@ -253,33 +296,53 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   };
 
   interface Submitted {
-    run: Pending[];
-    ctx: HostRuntime;
+    run: Run;
     result: Promise<BatchResult>;
   }
   // Fallback positions and packet-outs by engine position: with a batch in flight, take() may return the next batch's too.
   const fallbacks = new Map<HostRuntime, Map<number, string>>();
   const packetOutsOf = new Map<HostRuntime, Map<number, HostOutput[]>>();
-  /** Builds the batch and hands it to the host's engine. */
-  const submit = (run: Pending[], fromCapture: boolean): Submitted => {
-    const ctx = ctxs.get(run[0].host) as HostRuntime;
-    const dataSize = run.reduce((a, p) => a + p.frame.length + 256, 65536);
-    const batch = PacketBatch.create({ capacity: run.length, dataSize });
-    for (const p of run) {
-      portOf(p.host, p.port).rx++;
-      batch.append(p.frame, { inPort: p.dpPort, tsSec: p.tsSec, tsNsec: p.tsNsec });
-    }
-    if (fromCapture) {
+  /** Hands a run's batch to its host's engine. */
+  const submit = (run: Run): Submitted => {
+    const batch = run.batch;
+    if (run.fromCapture) {
       parser.parse(batch, LinkType.ETHERNET);
-      for (let i = 0; i < run.length; i++) if ((batch.flags[i] & PacketFlag.MALFORMED) !== 0) counts.malformed++;
+      for (let i = 0; i < batch.count; i++) if ((batch.flags[i] & PacketFlag.MALFORMED) !== 0) counts.malformed++;
     }
-    const result = ctx.engine.process(batch);
+    const result = run.ctx.engine.process(batch);
     result.catch(() => undefined); // awaited by complete(); a failure surfaces there
-    return { run, ctx, result };
+    return { run, result };
   };
-  /** Waits for a submitted batch and writes, carries and counts its outcome, packet by packet in input order. */
+  /** Runs packet i of `run` through its host model's per-packet path (the engine left it to the model). */
+  const viaModel = async (run: Run, i: number, why: string): Promise<void> => {
+    const ctx = run.ctx;
+    const src = run.sources[i];
+    const frame = run.frame(i);
+    counts.modelFallback++;
+    fallbackReasons.set(why, (fallbackReasons.get(why) ?? 0) + 1);
+    let r: ModelOutcome;
+    try {
+      r = ctx.modelReceive(src.port, src.dpPort, frame);
+    } catch {
+      countDrop('upcall_failed', src, run.index[i]);
+      return;
+    }
+    ctx.settle(src.dpPort, frame, r.outputs, r.drop, true);
+    if (r.drop !== undefined) countDrop(r.drop, src, run.index[i]);
+    else if (r.outputs.length === 0) countDrop(ctx.noOutputReason, src, run.index[i]);
+    for (const o of r.outputs) {
+      const w = emit(run, i, o.dpPort, o.frame);
+      if (w) await w;
+    }
+  };
+  /**
+   * Waits for a submitted batch and writes, carries and counts its outcome,
+   * packet by packet in input order (a packet's outputs are consecutive in
+   * the result, in the order the host sent them).
+   */
   const complete = async (s: Submitted): Promise<void> => {
-    const { run, ctx } = s;
+    const { run } = s;
+    const ctx = run.ctx;
     const result = await s.result;
     let fallback = fallbacks.get(ctx);
     if (!fallback) fallbacks.set(ctx, (fallback = new Map()));
@@ -287,79 +350,87 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     let packetOuts = packetOutsOf.get(ctx);
     if (!packetOuts) packetOutsOf.set(ctx, (packetOuts = new Map()));
     for (const [k, v] of ctx.takePacketOuts()) packetOuts.set(k, v);
-    const byOrigin: HostOutput[][] = run.map(() => []);
-    result.forEachOutput((port, bytes, origin) => {
-      byOrigin[origin].push({ dpPort: port, frame: bytes.slice() });
-    });
-    for (let i = 0; i < run.length; i++) {
-      const p = run[i];
-      const why = fallback.get(result.firstPacket + i);
-      if (why !== undefined) fallback.delete(result.firstPacket + i);
-      if (why !== undefined) {
-        counts.modelFallback++;
-        fallbackReasons.set(why, (fallbackReasons.get(why) ?? 0) + 1);
-        let r: ModelOutcome;
-        try {
-          r = ctx.modelReceive(p.port, p.dpPort, p.frame);
-        } catch {
-          countDrop('upcall_failed', p);
+    const { chunks, outChunk, outIndex, outOrigin } = result;
+    const outputCount = result.outputCount;
+    const output = (j: number): HostOutput => {
+      const b = chunks[outChunk[j]];
+      const k = outIndex[j];
+      return { dpPort: b.next[k], frame: b.packet(k) };
+    };
+    let j = 0;
+    for (let i = 0; i < run.count; i++) {
+      const first = j;
+      while (j < outputCount && outOrigin[j] === i) j++;
+      const pos = result.firstPacket + i;
+      if (fallback.size > 0) {
+        const why = fallback.get(pos);
+        if (why !== undefined) {
+          fallback.delete(pos);
+          await viaModel(run, i, why);
           continue;
         }
-        ctx.settle(p.dpPort, p.frame, r.outputs, r.drop, true);
-        if (r.drop !== undefined) countDrop(r.drop, p);
-        else if (r.outputs.length === 0) countDrop(ctx.noOutputReason, p);
-        for (const o of r.outputs) {
-          const w = emit(p, o.dpPort, o.frame);
+      }
+      const src = run.sources[i];
+      const dropCode = result.drops[i];
+      const drop = dropCode !== 0 ? (DROP_REASONS[dropCode]?.[0] ?? `drop_${dropCode}`) : undefined;
+      // Frames the slow path sent itself (vRouter proxy ARP, ECMP over ICMP, ...) count as outputs.
+      const po = packetOuts.size > 0 ? packetOuts.get(pos) : undefined;
+      if (po) packetOuts.delete(pos);
+      if (ctx.settles || po) {
+        const outs: HostOutput[] = [];
+        for (let k = first; k < j; k++) outs.push(output(k));
+        if (po) outs.push(...po);
+        const sentItself = po !== undefined && po.length > 0;
+        ctx.settle(src.dpPort, run.frame(i), outs, sentItself ? undefined : drop, false);
+        if (drop !== undefined && !sentItself) countDrop(drop, src, run.index[i]);
+        else if (outs.length === 0) countDrop(ctx.noOutputReason, src, run.index[i]);
+        for (const o of outs) {
+          const w = emit(run, i, o.dpPort, o.frame);
           if (w) await w;
         }
         continue;
       }
-      // Frames the slow path sent itself (vRouter proxy ARP, ECMP over ICMP, ...) count as outputs.
-      const po = packetOuts.get(result.firstPacket + i);
-      if (po) packetOuts.delete(result.firstPacket + i);
-      const outs = po ? [...byOrigin[i], ...po] : byOrigin[i];
-      const dropCode = result.drops[i];
-      const drop = dropCode !== 0 ? (DROP_REASONS[dropCode]?.[0] ?? `drop_${dropCode}`) : undefined;
-      const sentItself = outs.length > byOrigin[i].length;
-      ctx.settle(p.dpPort, p.frame, outs, sentItself ? undefined : drop, false);
-      if (drop !== undefined && !sentItself) countDrop(drop, p);
-      else if (outs.length === 0) countDrop(ctx.noOutputReason, p);
-      for (const o of outs) {
-        const w = emit(p, o.dpPort, o.frame);
+      if (drop !== undefined) countDrop(drop, src, run.index[i]);
+      else if (first === j) countDrop(ctx.noOutputReason, src, run.index[i]);
+      for (let k = first; k < j; k++) {
+        const b = chunks[outChunk[k]];
+        const w = emit(run, i, b.next[outIndex[k]], b.packet(outIndex[k]));
         if (w) await w;
       }
     }
+    runBatches.give(chunks);
   };
-  const runBatch = async (run: Pending[], fromCapture: boolean): Promise<void> => complete(submit(run, fromCapture));
 
   /** Replays the underlay queue until it is empty, in same-host runs. */
   const drainUnderlay = async (): Promise<void> => {
     while (queue.length > 0) {
-      let n = 1;
+      const head = queue[0];
       // a traced frame starts its own run, so its trace sees the state its translation sees
-      while (n < queue.length && n < batchSize && queue[n].host === queue[0].host && !queue[n].traced) n++;
-      const run = queue.splice(0, n);
-      counts.underlay += run.length;
-      if (run[0].traced) recordTrace(run[0]);
-      await runBatch(run, false);
+      if (head.traced) recordTrace(head);
+      const run = new Run(head.src.ctx, runBatches.take(head.frame.length), false);
+      let n = 0;
+      while (n < queue.length && (n === 0 || (queue[n].src.ctx === head.src.ctx && !queue[n].traced)) && run.add(queue[n])) n++;
+      queue.splice(0, n);
+      counts.underlay += n;
+      await complete(submit(run));
     }
   };
 
   let interrupted = false;
   let completed = false;
   try {
-    let run: Pending[] = [];
+    let run: Run | undefined;
     let inflight: Submitted | undefined;
     const flush = async (): Promise<void> => {
-      if (run.length === 0) return;
+      if (!run) return;
       const r = run;
-      run = [];
+      run = undefined;
       if (pipelined) {
-        const next = submit(r, true);
+        const next = submit(r);
         if (inflight) await complete(inflight);
         inflight = next;
       } else {
-        await runBatch(r, true);
+        await complete(submit(r));
         await drainUnderlay();
       }
       opts.onProgress?.({ packets: counts.captured, bytes: merge.bytes, totalBytes });
@@ -372,6 +443,17 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       if (s) await complete(s);
       await drainUnderlay();
     };
+    /** Adds a captured packet to the run of its host (after the earlier packets, when it is traced). */
+    const enter = async (p: Pending): Promise<void> => {
+      if (p.traced) {
+        await settleAll();
+        recordTrace(p);
+      } else if (run && run.ctx !== p.src.ctx) await flush();
+      if (run?.add(p)) return;
+      await flush();
+      run = new Run(p.src.ctx, runBatches.take(p.frame.length), true);
+      run.add(p);
+    };
     for (;;) {
       if (opts.signal?.aborted) {
         interrupted = true;
@@ -379,32 +461,30 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       }
       const m = merge.tryNext() ?? (await merge.next());
       if (!m) break;
-      const inp = resolved[m.input];
+      const src = inputSources[m.input];
       const rec = m.record;
       counts.captured++;
       inputCounts[m.input]++;
-      const captured: Pending = {
-        host: inp.host,
-        port: inp.port,
-        dpPort: inp.dpPort,
-        frame: rec.data, // a view the reader never reuses
-        tsSec: rec.tsSec,
-        tsNsec: rec.tsNsec,
-        origin: { file: inp.file, index: rec.index },
-        hops: 0,
-      };
-      const ctx = ctxs.get(inp.host) as HostRuntime;
-      if (traceFilter?.matches({ input: inp.file, frame: rec.index + 1, bytes: rec.data, port: { name: inp.port, ofport: ctx.ofport(inp.port) } })) captured.traced = true;
-      const edge = edges.ingress(inp.host, inp.port, captured.frame, rec.tsSec * 1e9 + rec.tsNsec);
-      for (const reason of edge.drops) countDrop(reason, captured);
-      for (const frame of edge.frames) {
-        const p = frame === captured.frame ? captured : { ...captured, frame };
-        if (p.traced) {
-          await settleAll();
-          recordTrace(p);
-        } else if (run.length > 0 && (run[0].host !== captured.host || run.length >= batchSize)) await flush();
-        run.push(p);
+      const traced =
+        traceFilter?.matches({ input: src.file, frame: rec.index + 1, bytes: rec.data, port: { name: src.port, ofport: src.ctx.ofport(src.port) } }) === true;
+      // rec.data is a view the reader never reuses
+      const captured: Pending = { src, frame: rec.data, index: rec.index, tsSec: rec.tsSec, tsNsec: rec.tsNsec, hops: 0, traced };
+      if (!src.ingressEdge) {
+        if (traced || run?.ctx !== src.ctx || !run.add(captured)) await enter(captured);
+        // The packets that follow in this capture while it stays first in the merge: straight into the same batch.
+        if (traceFilter === undefined && run?.ctx === src.ctx) {
+          const bulk = merge.appendFollowing(m.input, run.batch, src.dpPort, run.room);
+          if (bulk && bulk.packets > 0) {
+            run.addBulk(src, bulk);
+            counts.captured += bulk.packets;
+            inputCounts[m.input] += bulk.packets;
+          }
+        }
+        continue;
       }
+      const edge = edges.ingress(src.host, src.port, rec.data, rec.tsSec * 1e9 + rec.tsNsec);
+      for (const reason of edge.drops) countDrop(reason, src, rec.index);
+      for (const frame of edge.frames) await enter(frame === captured.frame ? captured : { ...captured, frame });
     }
     await settleAll();
     completed = true;

@@ -93,6 +93,8 @@ export class VrouterRuntime implements HostRuntime {
     return m;
   }
 
+  readonly settles = true;
+
   settle(dpPort: number, frame: Uint8Array, outputs: readonly HostOutput[], drop: string | undefined, viaModel: boolean): void {
     if (viaModel) return; // Vrouter.input did both
     const outs = outputs.map((o) => ({ vif: o.dpPort, frame: o.frame }));
