@@ -36,7 +36,22 @@ export interface PacketMeta {
   inPort?: number;
 }
 
-const LAYER_COLUMNS: ColumnName[] = ['L2', 'L2_5', 'L3', 'L4', 'TNL', 'INNER_L2', 'INNER_L3', 'INNER_L4'];
+/** Column index by name (layout order). */
+const COLUMN_INDEX = Object.fromEntries(COLUMNS.map(([name], i) => [name, i])) as Record<ColumnName, number>;
+
+/** Layouts by capacity and data size: batches of a few sizes are viewed over and over (every worker round trip). */
+const layouts = new Map<string, BatchLayout>();
+const MAX_LAYOUTS = 256;
+
+function layoutOf(capacity: number, dataSize: number): BatchLayout {
+  const k = `${capacity}/${dataSize}`;
+  let l = layouts.get(k);
+  if (!l) {
+    if (layouts.size >= MAX_LAYOUTS) layouts.clear();
+    layouts.set(k, (l = computeBatchLayout(capacity, dataSize)));
+  }
+  return l;
+}
 
 export class PacketBatch {
   readonly buffer: ArrayBuffer;
@@ -75,69 +90,58 @@ export class PacketBatch {
   readonly csumStart: Uint16Array;
   readonly csumOffset: Uint16Array;
   private readonly header: DataView;
-  private readonly columnViews: Map<ColumnName, Uint32Array | Uint16Array>;
+  /** Column views in layout order (COLUMNS). */
+  private readonly columnViews: (Uint32Array | Uint16Array)[];
   /** The header as 32-bit words (count and data_used are read per append). */
   private readonly headerWords: Uint32Array;
-  /** Columns by element size, and the layer-offset ones, for append's per-packet reset. */
-  private readonly wideColumns: Uint32Array[];
-  private readonly narrowColumns: Uint16Array[];
-  private readonly layerColumns: Uint16Array[];
   private readonly keyWords: Uint32Array;
   /** Slots [0, dirtySlots) may hold an earlier packet's column values and key; slots after it are all zeros. */
   private dirtySlots: number;
 
   private constructor(buffer: ArrayBuffer, fresh = false) {
     this.buffer = buffer;
-    this.header = new DataView(buffer, 0, BATCH_HEADER_SIZE);
-    const h = this.header;
-    this.capacity = h.getUint32(HEADER.capacity, true);
-    this.dataSize = h.getUint32(HEADER.dataSize, true);
-    this.headroom = h.getUint32(HEADER.headroom, true);
-    this.tailroom = h.getUint32(HEADER.tailroom, true);
-    this.layout = computeBatchLayout(this.capacity, this.dataSize);
-    this.columnViews = new Map();
-    for (const col of this.layout.columns) {
-      const view =
-        col.elementSize === 4
-          ? new Uint32Array(buffer, col.offset, this.capacity)
-          : new Uint16Array(buffer, col.offset, this.capacity);
-      this.columnViews.set(col.name, view);
-    }
-    const u32 = (n: ColumnName): Uint32Array => this.columnViews.get(n) as Uint32Array;
-    const u16 = (n: ColumnName): Uint16Array => this.columnViews.get(n) as Uint16Array;
-    this.offset = u32('OFFSET');
-    this.length = u32('LENGTH');
-    this.wireLength = u32('WIRE_LENGTH');
-    this.slotStart = u32('SLOT_START');
-    this.slotEnd = u32('SLOT_END');
-    this.tsSec = u32('TS_SEC');
-    this.tsNsec = u32('TS_NSEC');
-    this.flags = u32('FLAGS');
-    this.hash = u32('HASH');
-    this.inPort = u32('IN_PORT');
-    this.tunId = u32('TUN_ID');
-    this.next = u32('NEXT');
-    this.drop = u16('DROP');
-    this.l2 = u16('L2');
-    this.l2_5 = u16('L2_5');
-    this.l3 = u16('L3');
-    this.l4 = u16('L4');
-    this.tnl = u16('TNL');
-    this.innerL2 = u16('INNER_L2');
-    this.innerL3 = u16('INNER_L3');
-    this.innerL4 = u16('INNER_L4');
-    this.gsoType = u16('GSO_TYPE');
-    this.gsoSize = u16('GSO_SIZE');
-    this.csumStart = u16('CSUM_START');
-    this.csumOffset = u16('CSUM_OFFSET');
     this.headerWords = new Uint32Array(buffer, 0, BATCH_HEADER_SIZE / 4);
-    this.wideColumns = this.layout.columns.filter((c) => c.elementSize === 4).map((c) => u32(c.name));
-    this.narrowColumns = this.layout.columns.filter((c) => c.elementSize === 2).map((c) => u16(c.name));
-    this.layerColumns = LAYER_COLUMNS.map(u16);
-    this.keyWords = new Uint32Array(buffer, this.layout.keyOffset, (this.capacity * FLOW_KEY_SIZE) / 4);
-    this.keys = new Uint8Array(buffer, this.layout.keyOffset, this.capacity * FLOW_KEY_SIZE);
+    this.header = new DataView(buffer, 0, BATCH_HEADER_SIZE);
+    const hw = this.headerWords;
+    this.capacity = hw[HEADER.capacity / 4];
+    this.dataSize = hw[HEADER.dataSize / 4];
+    this.headroom = hw[HEADER.headroom / 4];
+    this.tailroom = hw[HEADER.tailroom / 4];
+    this.layout = layoutOf(this.capacity, this.dataSize);
+    const n = this.capacity;
+    const views = this.layout.columns.map((col) => (col.elementSize === 4 ? new Uint32Array(buffer, col.offset, n) : new Uint16Array(buffer, col.offset, n)));
+    this.columnViews = views;
+    const u32 = views as Uint32Array[];
+    const u16 = views as Uint16Array[];
+    this.offset = u32[COLUMN_INDEX.OFFSET];
+    this.length = u32[COLUMN_INDEX.LENGTH];
+    this.wireLength = u32[COLUMN_INDEX.WIRE_LENGTH];
+    this.slotStart = u32[COLUMN_INDEX.SLOT_START];
+    this.slotEnd = u32[COLUMN_INDEX.SLOT_END];
+    this.tsSec = u32[COLUMN_INDEX.TS_SEC];
+    this.tsNsec = u32[COLUMN_INDEX.TS_NSEC];
+    this.flags = u32[COLUMN_INDEX.FLAGS];
+    this.hash = u32[COLUMN_INDEX.HASH];
+    this.inPort = u32[COLUMN_INDEX.IN_PORT];
+    this.tunId = u32[COLUMN_INDEX.TUN_ID];
+    this.next = u32[COLUMN_INDEX.NEXT];
+    this.drop = u16[COLUMN_INDEX.DROP];
+    this.l2 = u16[COLUMN_INDEX.L2];
+    this.l2_5 = u16[COLUMN_INDEX.L2_5];
+    this.l3 = u16[COLUMN_INDEX.L3];
+    this.l4 = u16[COLUMN_INDEX.L4];
+    this.tnl = u16[COLUMN_INDEX.TNL];
+    this.innerL2 = u16[COLUMN_INDEX.INNER_L2];
+    this.innerL3 = u16[COLUMN_INDEX.INNER_L3];
+    this.innerL4 = u16[COLUMN_INDEX.INNER_L4];
+    this.gsoType = u16[COLUMN_INDEX.GSO_TYPE];
+    this.gsoSize = u16[COLUMN_INDEX.GSO_SIZE];
+    this.csumStart = u16[COLUMN_INDEX.CSUM_START];
+    this.csumOffset = u16[COLUMN_INDEX.CSUM_OFFSET];
+    this.keyWords = new Uint32Array(buffer, this.layout.keyOffset, (n * FLOW_KEY_SIZE) / 4);
+    this.keys = new Uint8Array(buffer, this.layout.keyOffset, n * FLOW_KEY_SIZE);
     this.data = new Uint8Array(buffer, this.layout.dataOffset, this.dataSize);
-    this.dirtySlots = fresh ? 0 : this.capacity;
+    this.dirtySlots = fresh ? 0 : n;
   }
 
   /** A new, empty batch. */
@@ -149,7 +153,7 @@ export class PacketBatch {
     for (const [name, v] of Object.entries({ headroom, tailroom })) {
       if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`expected an integer in [0, 65535] for ${name}, received ${v}`);
     }
-    const layout = computeBatchLayout(capacity, dataSize);
+    const layout = layoutOf(capacity, dataSize);
     const buffer = new ArrayBuffer(layout.totalSize);
     const h = new DataView(buffer, 0, BATCH_HEADER_SIZE);
     h.setUint32(HEADER.magic, BATCH_MAGIC, true);
@@ -199,9 +203,9 @@ export class PacketBatch {
 
   /** The column view for a column name. */
   column(name: ColumnName): Uint32Array | Uint16Array {
-    const view = this.columnViews.get(name);
-    if (!view) throw new RangeError(`unknown batch column ${name}`);
-    return view;
+    const c = (COLUMN_INDEX as Record<string, number | undefined>)[name];
+    if (c === undefined) throw new RangeError(`unknown batch column ${name}`);
+    return this.columnViews[c];
   }
 
   /**
@@ -220,10 +224,8 @@ export class PacketBatch {
     const off = start + this.headroom;
     this.data.set(bytes, off);
     if (i < this.dirtySlots) {
-      const wide = this.wideColumns;
-      for (let c = 0; c < wide.length; c++) wide[c][i] = 0;
-      const narrow = this.narrowColumns;
-      for (let c = 0; c < narrow.length; c++) narrow[c][i] = 0;
+      const views = this.columnViews;
+      for (let c = 0; c < views.length; c++) views[c][i] = 0;
       const keyWords = this.keyWords;
       for (let w = (i * FLOW_KEY_SIZE) / 4, end = w + FLOW_KEY_SIZE / 4; w < end; w++) keyWords[w] = 0;
     }
@@ -236,8 +238,14 @@ export class PacketBatch {
     this.tsSec[i] = meta.tsSec ?? 0;
     this.tsNsec[i] = meta.tsNsec ?? 0;
     this.inPort[i] = meta.inPort ?? 0;
-    const layers = this.layerColumns;
-    for (let c = 0; c < layers.length; c++) layers[c][i] = ABSENT;
+    this.l2[i] = ABSENT;
+    this.l2_5[i] = ABSENT;
+    this.l3[i] = ABSENT;
+    this.l4[i] = ABSENT;
+    this.tnl[i] = ABSENT;
+    this.innerL2[i] = ABSENT;
+    this.innerL3[i] = ABSENT;
+    this.innerL4[i] = ABSENT;
     this.headerWords[HEADER.dataUsed / 4] = end;
     this.headerWords[HEADER.count / 4] = i + 1;
     return true;
