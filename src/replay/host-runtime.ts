@@ -6,7 +6,7 @@
  * packet's outcome (counters, outer IPv4 IDs). Implementations:
  * src/replay/ovs-runtime.ts, src/replay/vrouter-runtime.ts.
  */
-import type { DatapathEngine } from '../datapath/engine.js';
+import { DatapathEngine } from '../datapath/engine.js';
 import type { FabricAttachment } from './fabric.js';
 import type { FallbackSlowPath } from './fallback-slow-path.js';
 
@@ -27,10 +27,45 @@ export interface ModelOutcome {
   drop?: string;
 }
 
+/** How replay() runs the hosts' engines. */
+export interface RuntimeOptions {
+  pmds: number;
+  cache: boolean;
+  modelOnly: boolean;
+  /** PMDs on the calling thread; read when a host's engine starts (its first use). */
+  inProcess: boolean;
+}
+
+/**
+ * A host's datapath engine, started on first use: replay() decides where
+ * PMDs run (worker threads or the calling thread) once it knows the
+ * topology's shape, after the hosts are built.
+ */
+export class HostEngine {
+  private started: DatapathEngine | undefined;
+
+  constructor(
+    private readonly slow: FallbackSlowPath,
+    private readonly o: RuntimeOptions,
+  ) {}
+
+  get(): DatapathEngine {
+    return (this.started ??= DatapathEngine.create({ slowPath: this.slow, pmds: this.o.pmds, cache: this.o.cache, ...(this.o.inProcess ? { inProcess: true } : {}) }));
+  }
+
+  /** Stops the engine's PMDs, if it started. */
+  async close(): Promise<void> {
+    await this.started?.close();
+  }
+}
+
 export interface HostRuntime {
   readonly name: string;
   readonly kind: 'ovs' | 'vrouter';
+  /** The host's engine (started on first use). */
   readonly engine: DatapathEngine;
+  /** Stops the engine, if it started. */
+  close(): Promise<void>;
   readonly slow: FallbackSlowPath;
   /** Datapath port of a port name (undefined: no such port, or none in the datapath). */
   dpPort(port: string): number | undefined;

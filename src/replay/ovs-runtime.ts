@@ -4,35 +4,36 @@
  * underlay bridge on the fabric (the first one receives), and OvsHost.receive
  * as the per-packet fallback. Keeps no counters of its own beyond the report's.
  */
-import { DatapathEngine } from '../datapath/engine.js';
+import type { DatapathEngine } from '../datapath/engine.js';
 import type { OvsHostConfig } from '../model/topology-schema.js';
 import { buildOvsHost } from '../ovs/build-host.js';
 import type { OvsHost } from '../ovs/ovs-host.js';
 import { OvsSlowPath } from '../ovs/ovs-slow-path.js';
 import type { FabricAttachment } from './fabric.js';
 import { FallbackSlowPath } from './fallback-slow-path.js';
-import type { HostOutput, HostRuntime, ModelOutcome } from './host-runtime.js';
+import { HostEngine, type HostOutput, type HostRuntime, type ModelOutcome, type RuntimeOptions } from './host-runtime.js';
 import { traceText } from './packet-trace.js';
-
-export interface RuntimeOptions {
-  pmds: number;
-  cache: boolean;
-  modelOnly: boolean;
-  inProcess: boolean;
-}
 
 export class OvsRuntime implements HostRuntime {
   readonly kind = 'ovs';
   readonly noOutputReason = 'ovs_rule_no_output';
   readonly host: OvsHost;
   readonly slow: FallbackSlowPath;
-  readonly engine: DatapathEngine;
+  private readonly engines: HostEngine;
 
   /** `where`: the host's path in the topology (`hosts[1]`) for errors. */
   constructor(cfg: OvsHostConfig, where: string, o: RuntimeOptions) {
     this.host = buildOvsHost(cfg, where);
     this.slow = new FallbackSlowPath(new OvsSlowPath(this.host), o.modelOnly);
-    this.engine = DatapathEngine.create({ slowPath: this.slow, pmds: o.pmds, cache: o.cache, ...(o.inProcess ? { inProcess: true } : {}) });
+    this.engines = new HostEngine(this.slow, o);
+  }
+
+  get engine(): DatapathEngine {
+    return this.engines.get();
+  }
+
+  close(): Promise<void> {
+    return this.engines.close();
   }
 
   get name(): string {

@@ -43,46 +43,61 @@ export function originOf(src: Source, index: number): PacketOrigin {
   return { file: src.file, index, ...(src.viaUnderlay ? { viaUnderlay: true } : {}) };
 }
 
-/** Packet bytes a run's batch reserves per slot (larger frames fill it with fewer packets). */
+/** Packet bytes a run's batch reserves per slot at first (a batch grows when its frames need more). */
 const BYTES_PER_PACKET = 512;
 
-/** Finished runs' batches kept for reuse, at most this many. */
-const SPARE_BATCHES = 4;
+/** The smallest batch a run starts with (runs as short as one packet are common when hosts alternate). */
+const MIN_SLOTS = 8;
+
+/** Spare batches kept per capacity. */
+const SPARES_PER_SIZE = 2;
 
 /**
- * Batches for runs of `capacity` packets. A run's batch comes back from the
- * engine with its outputs; once those are written it is cleared and reused,
- * which costs far less than a fresh buffer per run (zeroing it, and the
- * garbage collector's work for large buffers).
+ * Batches for runs of up to `maxPackets` packets. A run starts with a batch
+ * for the packets it expects and doubles it as it fills (copying what it
+ * holds), so short runs cost little and long ones end at `maxPackets` as
+ * they would with one large batch. A run's batch comes back from the engine
+ * with its outputs; once those are written it is kept and reused, which
+ * costs far less than a fresh buffer (zeroing, and the garbage collector's
+ * work for large buffers).
  */
 export class RunBatches {
-  private readonly spare: PacketBatch[] = [];
-  private readonly dataSize: number;
+  private readonly spare = new Map<number, PacketBatch[]>();
 
-  constructor(readonly capacity: number) {
-    this.dataSize = capacity * BYTES_PER_PACKET + 65536;
+  constructor(readonly maxPackets: number) {}
+
+  /** Slots of the first batch of a run expecting `packets` packets. */
+  slotsFor(packets: number): number {
+    let n = MIN_SLOTS;
+    while (n < packets && n < this.maxPackets) n *= 2;
+    return Math.min(n, this.maxPackets);
   }
 
-  /** An empty batch with room for `firstFrame` bytes at least. */
-  take(firstFrame: number): PacketBatch {
-    if (firstFrame + 256 <= this.capacity * BYTES_PER_PACKET) {
-      const b = this.spare.pop();
-      if (b) {
-        b.clear();
-        return b;
-      }
+  /** An empty batch of `slots` packets with at least `dataSize` data bytes. */
+  take(slots: number, dataSize: number): PacketBatch {
+    const list = this.spare.get(slots);
+    const k = list ? list.findIndex((b) => b.dataSize >= dataSize) : -1;
+    if (list && k >= 0) {
+      const b = list.splice(k, 1)[0];
+      b.clear();
+      return b;
     }
-    return PacketBatch.create({ capacity: this.capacity, dataSize: Math.max(this.capacity * BYTES_PER_PACKET, firstFrame + 256) + 65536 });
+    return PacketBatch.create({ capacity: slots, dataSize: Math.max(dataSize, slots * BYTES_PER_PACKET) });
   }
 
-  /** Takes back the chunks of a finished run's result (call when nothing reads them any more). */
-  give(chunks: readonly PacketBatch[]): void {
-    for (const c of chunks) {
-      if (this.spare.length >= SPARE_BATCHES) return;
-      if (c.capacity === this.capacity && c.dataSize === this.dataSize && !this.spare.some((s) => s.buffer === c.buffer)) this.spare.push(c);
+  /** Takes back batches nothing reads any more (a finished run's result chunks, a batch a run outgrew). */
+  give(batches: readonly PacketBatch[]): void {
+    for (const b of batches) {
+      if (b.capacity < MIN_SLOTS || b.capacity > this.maxPackets || b.headroom !== DEFAULT_HEADROOM) continue;
+      let list = this.spare.get(b.capacity);
+      if (!list) this.spare.set(b.capacity, (list = []));
+      if (list.length < SPARES_PER_SIZE && !list.some((s) => s.buffer === b.buffer)) list.push(b);
     }
   }
 }
+
+/** The headroom of run batches (PacketBatch.create's default). */
+const DEFAULT_HEADROOM = 128;
 
 export class Run {
   /** Per packet, in batch order. */
@@ -97,26 +112,51 @@ export class Run {
   private readonly starts: number[] = [];
   private readonly lengths: number[] = [];
 
+  private batchNow: PacketBatch;
+
   constructor(
     readonly ctx: HostRuntime,
-    /** An empty batch (RunBatches.take). */
-    readonly batch: PacketBatch,
+    private readonly batches: RunBatches,
     /** Packets read from captures (counted when malformed), not delivered by the underlay. */
     readonly fromCapture: boolean,
-  ) {}
+    /** Packets the run expects (its first batch's size) and the first one's length. */
+    expected: number,
+    firstFrame: number,
+  ) {
+    this.batchNow = batches.take(batches.slotsFor(expected), batches.slotsFor(expected) * BYTES_PER_PACKET + firstFrame + 256);
+  }
+
+  /** The batch holding the run's packets (replaced when the run outgrows it). */
+  get batch(): PacketBatch {
+    return this.batchNow;
+  }
 
   get count(): number {
     return this.sources.length;
   }
 
-  /** Slots left. */
+  /** Packets the run may still take. */
   get room(): number {
-    return this.batch.capacity - this.sources.length;
+    return this.batches.maxPackets - this.sources.length;
   }
 
-  /** Appends a packet; false when the batch is full (slots or bytes). */
+  /** Slots left in the current batch. */
+  get slots(): number {
+    return this.batchNow.capacity - this.batchNow.count;
+  }
+
+  /** True when the current batch has no slot, or too few bytes for another full-size frame. */
+  get batchFull(): boolean {
+    const b = this.batchNow;
+    return b.count >= b.capacity || b.dataSize - b.dataUsed < b.headroom + 2048;
+  }
+
+  /** Appends a packet; false when the run holds maxPackets packets. */
   add(p: Pending): boolean {
-    if (!this.batch.append(p.frame, { inPort: p.src.dpPort, tsSec: p.tsSec, tsNsec: p.tsNsec })) return false;
+    if (this.room === 0) return false;
+    const b = this.batchNow;
+    if (b.count >= b.capacity || b.dataUsed + b.headroom + p.frame.length + b.tailroom > b.dataSize) this.grow(p.frame.length);
+    this.batchNow.append(p.frame, { inPort: p.src.dpPort, tsSec: p.tsSec, tsNsec: p.tsNsec });
     this.push(p.src, p.index, p.tsSec, p.tsNsec, p.hops, p.traced, p.frame, 0, p.frame.length);
     p.src.counters.rx++;
     return true;
@@ -128,6 +168,16 @@ export class Run {
     for (let k = 0, slot = this.count; k < bulk.packets; k++, slot++)
       this.push(src, bulk.firstIndex + k, b.tsSec[slot], b.tsNsec[slot], 0, false, bulk.chunk, bulk.dataOffsets[k], b.length[slot]);
     src.counters.rx += bulk.packets;
+  }
+
+  /** Moves the packets to a batch with twice the slots (when full) and room for `frame` more bytes. */
+  grow(frame: number): void {
+    const old = this.batchNow;
+    const slots = old.count >= old.capacity ? Math.min(old.capacity * 2, this.batches.maxPackets) : old.capacity;
+    const nb = this.batches.take(slots, Math.max(old.dataSize * 2, old.dataUsed + frame + 2 * (old.headroom + 8)));
+    for (let i = 0; i < old.count; i++) nb.append(old.packet(i), { wireLength: old.wireLength[i], tsSec: old.tsSec[i], tsNsec: old.tsNsec[i], inPort: old.inPort[i] });
+    this.batchNow = nb;
+    this.batches.give([old]);
   }
 
   /** The bytes packet i entered with (a view). */

@@ -37,9 +37,9 @@ import { LinkType } from '../pcap/index.js';
 import { vrouterHostsOf } from '../vrouter/topology.js';
 import type { VrouterCountersJson } from '../vrouter/stats.js';
 import { Fabric } from './fabric.js';
-import type { HostOutput, HostRuntime, ModelOutcome } from './host-runtime.js';
+import type { HostOutput, HostRuntime, ModelOutcome, RuntimeOptions } from './host-runtime.js';
 import { InputMerge } from './merge-inputs.js';
-import { OvsRuntime, type RuntimeOptions } from './ovs-runtime.js';
+import { OvsRuntime } from './ovs-runtime.js';
 import { PortEdges } from './port-edges.js';
 import { PortOutputs } from './port-outputs.js';
 import { ReplayError } from './replay-error.js';
@@ -115,7 +115,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const cache = opts.modelOnly ? false : (opts.cache ?? true);
   const ro: RuntimeOptions = { pmds, cache, modelOnly: opts.modelOnly === true, inProcess: opts.inProcess === true };
   const ctxs = new Map<string, HostRuntime>();
-  const closeAll = (): Promise<unknown> => Promise.all([...ctxs.values()].map((c) => c.engine.close().catch(() => undefined)));
+  const closeAll = (): Promise<unknown> => Promise.all([...ctxs.values()].map((c) => c.close().catch(() => undefined)));
   let resolved: (ReplayInput & { dpPort: number })[];
   try {
     topo.hosts.forEach((h, hi) => {
@@ -161,6 +161,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   // With at most one host on the underlay nothing is ever carried between hosts, so the next
   // batch may be handed to the engine before the outputs of the previous one are written.
   const pipelined = new Set([...ctxs.values()].flatMap((c) => c.fabricAttachments()).map((a) => a.host)).size <= 1 && !fabric.mayReturnToSender();
+  // Otherwise each batch is waited for before the next one starts: a worker round trip per batch
+  // would only add latency, so the PMDs run on this thread (same results; engines start on first use).
+  if (!pipelined) ro.inProcess = true;
   const outputs = new PortOutputs(opts.outDir);
   const parser: Parser = createParser();
   const runBatches = new RunBatches(batchSize);
@@ -407,10 +410,10 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       const head = queue[0];
       // a traced frame starts its own run, so its trace sees the state its translation sees
       if (head.traced) recordTrace(head);
-      const run = new Run(head.src.ctx, runBatches.take(head.frame.length), false);
-      let n = 0;
-      while (n < queue.length && (n === 0 || (queue[n].src.ctx === head.src.ctx && !queue[n].traced)) && run.add(queue[n])) n++;
-      queue.splice(0, n);
+      let n = 1;
+      while (n < queue.length && n < batchSize && queue[n].src.ctx === head.src.ctx && !queue[n].traced) n++;
+      const run = new Run(head.src.ctx, runBatches, false, n, head.frame.length);
+      for (const p of queue.splice(0, n)) run.add(p);
       counts.underlay += n;
       await complete(submit(run));
     }
@@ -451,7 +454,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       } else if (run && run.ctx !== p.src.ctx) await flush();
       if (run?.add(p)) return;
       await flush();
-      run = new Run(p.src.ctx, runBatches.take(p.frame.length), true);
+      run = new Run(p.src.ctx, runBatches, true, 1, p.frame.length);
       run.add(p);
     };
     for (;;) {
@@ -472,13 +475,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       if (!src.ingressEdge) {
         if (traced || run?.ctx !== src.ctx || !run.add(captured)) await enter(captured);
         // The packets that follow in this capture while it stays first in the merge: straight into the same batch.
-        if (traceFilter === undefined && run?.ctx === src.ctx) {
-          const bulk = merge.appendFollowing(m.input, run.batch, src.dpPort, run.room);
-          if (bulk && bulk.packets > 0) {
-            run.addBulk(src, bulk);
-            counts.captured += bulk.packets;
-            inputCounts[m.input] += bulk.packets;
-          }
+        while (traceFilter === undefined && run?.ctx === src.ctx && run.room > 0) {
+          if (run.batchFull) run.grow(0);
+          const bulk = merge.appendFollowing(m.input, run.batch, src.dpPort, Math.min(run.room, run.slots));
+          if (!bulk || bulk.packets === 0) break;
+          run.addBulk(src, bulk);
+          counts.captured += bulk.packets;
+          inputCounts[m.input] += bulk.packets;
+          if (!run.batchFull) break; // stopped at another input's packet, a read or a record to look at
         }
         continue;
       }
@@ -501,7 +505,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   for (const [name, c] of ctxs) {
     const raw = await c.engine.stats();
     engines.push({ host: name, stats: pmdStatsJson(raw, DROP_REASONS), raw });
-    await c.engine.close();
+    await c.close();
     if (c.kind === 'vrouter') vrouterCounters.push({ host: name, ...(c.counters() as VrouterCountersJson) });
   }
   return {

@@ -11,7 +11,7 @@
  * counters are updated (src/vrouter/datapath-counters.ts) so that
  * `counters()` gives what `vif --list`, `dropstats` and `flow -l` show.
  */
-import { DatapathEngine } from '../datapath/engine.js';
+import type { DatapathEngine } from '../datapath/engine.js';
 import type { VrouterHostConfig } from '../vrouter/config.js';
 import { accountDatapathPacket } from '../vrouter/datapath-counters.js';
 import { Vrouter } from '../vrouter/forward.js';
@@ -20,15 +20,14 @@ import { VrouterSlowPath } from '../vrouter/slow-path.js';
 import type { VrouterCountersJson } from '../vrouter/stats.js';
 import type { FabricAttachment } from './fabric.js';
 import { FallbackSlowPath } from './fallback-slow-path.js';
-import type { HostOutput, HostRuntime, ModelOutcome } from './host-runtime.js';
-import type { RuntimeOptions } from './ovs-runtime.js';
+import { HostEngine, type HostOutput, type HostRuntime, type ModelOutcome, type RuntimeOptions } from './host-runtime.js';
 
 export class VrouterRuntime implements HostRuntime {
   readonly kind = 'vrouter';
   readonly noOutputReason = 'discard';
   readonly slowPath: VrouterSlowPath;
   readonly slow: FallbackSlowPath;
-  readonly engine: DatapathEngine;
+  private readonly engines: HostEngine;
   /** The per-packet model: the fallback, and the holder of the counters the report carries. */
   readonly model: Vrouter;
   private readonly ipIds: OuterIpIds;
@@ -40,8 +39,16 @@ export class VrouterRuntime implements HostRuntime {
     this.model = new Vrouter(config, { outerIpIds: this.ipIds });
     this.slowPath = new VrouterSlowPath(config);
     this.slow = new FallbackSlowPath(this.slowPath, o.modelOnly);
-    this.engine = DatapathEngine.create({ slowPath: this.slow, pmds: o.pmds, cache: o.cache, ...(o.inProcess ? { inProcess: true } : {}) });
+    this.engines = new HostEngine(this.slow, o);
     for (const v of this.model.tables.vifs.values()) if (!this.byName.has(v.name)) this.byName.set(v.name, v.id);
+  }
+
+  get engine(): DatapathEngine {
+    return this.engines.get();
+  }
+
+  close(): Promise<void> {
+    return this.engines.close();
   }
 
   get name(): string {

@@ -1,0 +1,64 @@
+/**
+ * Run and RunBatches (src/replay/replay-run.ts): a run grows its batch as it
+ * fills, keeping every packet and its columns, and ends at maxPackets
+ * whatever the frame sizes; batches come back for reuse.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { PacketBatch } from '../../src/datapath/batch.js';
+import type { HostRuntime } from '../../src/replay/host-runtime.js';
+import { Run, RunBatches, type Pending, type Source } from '../../src/replay/replay-run.js';
+
+const ctx = { name: 'h1' } as HostRuntime;
+const source = (): Source => ({ host: 'h1', port: 'p', dpPort: 3, file: 'in.pcap', viaUnderlay: false, ctx, counters: { host: 'h1', port: 'p', rx: 0, tx: 0, drops: 0 }, ingressEdge: false });
+const frame = (n: number, size: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (n + i) & 0xff);
+const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+const pending = (src: Source, n: number, size: number): Pending => ({ src, frame: frame(n, size), index: n, tsSec: 1000 + n, tsNsec: n, hops: 0, traced: false });
+
+describe('Run', () => {
+  it('starts small, grows by copying, keeps every packet and ends at maxPackets', () => {
+    const src = source();
+    const run = new Run(ctx, new RunBatches(100), true, 1, 60);
+    expect(run.batch.capacity).toBe(8);
+    // mixed sizes: slots and bytes both run out along the way
+    const sizes = Array.from({ length: 100 }, (_, n) => (n % 7 === 0 ? 9000 : 60 + n));
+    sizes.forEach((size, n) => expect(run.add(pending(src, n, size))).toBe(true));
+    expect(run.add(pending(src, 100, 60))).toBe(false);
+    expect(run.room).toBe(0);
+    expect(run.batch.capacity).toBe(100);
+    expect(src.counters.rx).toBe(100);
+    const b = run.batch;
+    expect(b.count).toBe(100);
+    sizes.forEach((size, n) => {
+      expect(same(b.packet(n), frame(n, size))).toBe(true);
+      expect([b.tsSec[n], b.tsNsec[n], b.inPort[n], b.wireLength[n]]).toEqual([1000 + n, n, 3, size]);
+      expect(same(run.frame(n), frame(n, size))).toBe(true);
+      expect(run.pending(n)).toMatchObject({ index: n, tsSec: 1000 + n, tsNsec: n, hops: 0, traced: false });
+    });
+  });
+
+  it('sizes the first batch for the packets expected', () => {
+    const batches = new RunBatches(256);
+    expect(new Run(ctx, batches, false, 20, 60).batch.capacity).toBe(32);
+    expect(new Run(ctx, batches, false, 1000, 60).batch.capacity).toBe(256);
+    expect(new Run(ctx, batches, false, 1, 60000).batch.dataSize).toBeGreaterThan(60000);
+  });
+});
+
+describe('RunBatches', () => {
+  it('hands out a returned batch again, cleared, once per return', () => {
+    const batches = new RunBatches(64);
+    const b = batches.take(16, 8192);
+    b.append(frame(1, 100));
+    batches.give([b, b]);
+    const again = batches.take(16, 8192);
+    expect(again).toBe(b);
+    expect(again.count).toBe(0);
+    expect(batches.take(16, 8192)).not.toBe(b);
+    // too small, other sizes and other headrooms are not kept
+    batches.give([b]);
+    expect(batches.take(16, b.dataSize + 1)).not.toBe(b);
+    batches.give([PacketBatch.create({ capacity: 16, dataSize: 8192, headroom: 64 })]);
+    expect(batches.take(16, 1).headroom).toBe(128);
+  });
+});
