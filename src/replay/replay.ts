@@ -8,7 +8,11 @@
  * - Consecutive packets for the same host form a batch (up to `batchSize`)
  *   that goes through that host's datapath engine (parse, flow cache,
  *   upcalls to the host's model as slow path). Packets the engine cannot express
- *   run through the model's own per-packet path, counted.
+ *   run through the model's own per-packet path, counted. A classic pcap's
+ *   packets that come next in the merged order are copied into the batch in
+ *   bulk, natively (InputMerge.appendFollowing; a Run keeps their origins in
+ *   columns), and outputs to ports without an edge model are written
+ *   straight from the engine's batches.
  * - Every packet's outcome is handed to its host's runtime (`settle`): a
  *   vRouter stamps its outer IPv4 IDs and counts vifs, drops and flows
  *   (the report's `vrouters[]`).
@@ -17,7 +21,8 @@
  *   the next captured packet (so causality holds across hosts).
  * - With at most one host on the underlay (and no `linux` stack answering its
  *   own guests) nothing can come back from the fabric, so the next batch is handed to the engine while the previous
- *   one's outputs are written (pipelined); otherwise batches run one by one.
+ *   one's outputs are written (pipelined, PMDs on worker threads); otherwise
+ *   batches run one by one, with the PMDs on the replay's thread.
  * - `trace` selects packets whose trace is taken at every host they (or
  *   frames made from them) enter; a traced packet starts a new batch after
  *   everything before it has run, so its trace sees its translation's state.
@@ -66,7 +71,12 @@ export interface ReplayOptions {
   modelOnly?: boolean;
   /** Packets per engine batch (default 256). */
   batchSize?: number;
-  /** Run PMDs on the calling thread (tests; default false). */
+  /**
+   * Run PMDs on the calling thread. Default: only when batches run one by
+   * one (more than one host on the underlay, or a `linux` stack), where a
+   * worker round trip per batch would only add latency; otherwise on
+   * worker threads, beside the replay loop.
+   */
   inProcess?: boolean;
   /** Aborting stops the run between batches; outputs stay complete. */
   signal?: AbortSignal;
