@@ -434,10 +434,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   try {
     let run: Run | undefined;
     let inflight: Submitted | undefined;
+    /** Packets in each host's last captured run: its next run starts with a batch that size. */
+    const lastRunLength = new Map<HostRuntime, number>();
     const flush = async (): Promise<void> => {
       if (!run) return;
       const r = run;
       run = undefined;
+      lastRunLength.set(r.ctx, r.count);
       if (pipelined) {
         const next = submit(r);
         if (inflight) await complete(inflight);
@@ -464,7 +467,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       } else if (run && run.ctx !== p.src.ctx) await flush();
       if (run?.add(p)) return;
       await flush();
-      run = new Run(p.src.ctx, runBatches, true, 1, p.frame.length);
+      run = new Run(p.src.ctx, runBatches, true, lastRunLength.get(p.src.ctx) ?? 1, p.frame.length);
       run.add(p);
     };
     for (;;) {
