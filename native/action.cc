@@ -322,6 +322,18 @@ Status ActionExecutor::copy_packet(const Batch& src, uint32_t i, const Batch& ds
   return Status::OK;
 }
 
+bool tnl_output_program(ByteView prog, TnlOutputProgram* out) {
+  // Validated: the header, lengths and the template are known good.
+  const uint8_t* p = prog.data();
+  if (le16(p + 2) != 2 || ActionOp(p[4]) != ActionOp::TNL_PUSH) return false;
+  uint32_t len = le16(p + 6);
+  size_t second = 8 + size_t(len);
+  if (ActionOp(p[second]) != ActionOp::OUTPUT) return false;
+  if (tnl_push_load(ByteView(p + 8, len), &out->push) != Status::OK) return false;
+  out->out_port = le32(p + second + 4);
+  return true;
+}
+
 bool ActionExecutor::single_output(ByteView prog, uint32_t* growth) {
   const uint8_t* p = prog.data();
   uint32_t count = le16(p + 2);
@@ -404,6 +416,25 @@ Status ActionExecutor::execute_in_place(const Batch& in, uint32_t i, ByteView pr
   if (st != Status::OK) return st;
   if (res->outputs > 0) res->drop = 0;
   else if (res->drop == 0) res->drop = uint16_t(DropReason::NO_OUTPUT_ACTION);
+  return Status::OK;
+}
+
+Status ActionExecutor::execute_tnl_output(const Batch& in, const TunnelEncapBatch& enc, uint32_t i,
+                                          const TnlOutputProgram& prog, uint32_t growth, ExecResult* res) {
+  // run() of [TNL_PUSH, OUTPUT] in place, step by step.
+  *res = ExecResult();
+  if (!enc.valid(i)) return Status::BAD_BATCH;
+  if (enc.headroom(i) < growth) return Status::NO_HEADROOM;
+  recirc_ = nullptr;
+  depth_ = 0;
+  uint16_t reason = tunnels_.push_loaded(in, enc, i, prog.push);
+  if (reason != 0) {
+    res->drop = reason;
+    return Status::OK;
+  }
+  in.u32(COL_NEXT)[i] = prog.out_port;
+  in.u16(COL_DROP)[i] = 0;
+  res->outputs = 1;
   return Status::OK;
 }
 

@@ -97,6 +97,16 @@ enum class ActionOp : uint8_t {
 // runs only programs that passed.
 Status action_program_validate(ByteView prog);
 
+// The commonest fast-path program, tnl_push(...) then output(port) (nothing
+// else), decoded once when its flow is installed so that it runs without the
+// action loop or a per-packet template check (ActionExecutor::execute_tnl_output).
+struct TnlOutputProgram {
+  TnlPushArg push;
+  uint32_t out_port = 0;
+};
+// True, with *out filled, when validated `prog` is exactly TNL_PUSH, OUTPUT.
+bool tnl_output_program(ByteView prog, TnlOutputProgram* out);
+
 // What executing one program on one packet did.
 struct ExecResult {
   uint32_t outputs = 0;   // packets appended to the output batch
@@ -135,6 +145,11 @@ class ActionExecutor {
   // A drop (res->drop) may leave the bytes partly rewritten: the packet is
   // dropped anyway.
   Status execute_in_place(const Batch& in, uint32_t i, ByteView prog, uint32_t growth, ExecResult* res);
+
+  // execute_in_place() of a program decoded by tnl_output_program, with the
+  // same results and state (outer IPv4 ID counters); `enc` is of `in`.
+  Status execute_tnl_output(const Batch& in, const TunnelEncapBatch& enc, uint32_t i, const TnlOutputProgram& prog,
+                            uint32_t growth, ExecResult* res);
 
   // True when the program has no clone() or userspace() and a single OUTPUT
   // as its last action; *growth = the most bytes its pushes add. Such a

@@ -128,6 +128,9 @@ Status Datapath::run_execute(uint32_t ticket, const Batch& in, const Batch* outp
   uint16_t* drop = in.u16(COL_DROP);
   const uint32_t* offset = in.u32(COL_OFFSET);
   const uint32_t* slot_start = in.u32(COL_SLOT_START);
+  const uint32_t* length = in.u32(COL_LENGTH);
+  const TunnelEncapBatch enc(in);  // for flows decoded as tnl_push,output (Megaflow::tnl_output)
+  if (inplace) inplace->reserve(inplace->size() + (p.count - start));
   uint32_t i = start;
   for (; i < p.count; i++) {
     if (p.answer[i] == kForeign) continue;
@@ -159,8 +162,10 @@ Status Datapath::run_execute(uint32_t ticket, const Batch& in, const Batch* outp
     }
     ExecResult res;
     if (inplace && single && offset[i] >= slot_start[i] + growth) {
-      uint32_t length = in.u32(COL_LENGTH)[i];
-      if (exec_.execute_in_place(in, i, prog, growth, &res) != Status::OK) {
+      uint32_t bytes = length[i];  // before the run grows the packet
+      Status st = f && f->tnl_output ? exec_.execute_tnl_output(in, enc, i, *f->tnl_output, growth, &res)
+                                     : exec_.execute_in_place(in, i, prog, growth, &res);
+      if (st != Status::OK) {
         drop[i] = uint16_t(DropReason::TRUNCATED_CAPTURE);
         count_drop(drop[i]);
         continue;
@@ -170,7 +175,7 @@ Status Datapath::run_execute(uint32_t ticket, const Batch& in, const Batch* outp
       stats_.outputs += res.outputs;
       if (f) {
         f->packets++;
-        f->bytes += length;
+        f->bytes += bytes;
       }
       if (res.drop != 0) {
         drop[i] = res.drop;
@@ -205,7 +210,7 @@ Status Datapath::run_execute(uint32_t ticket, const Batch& in, const Batch* outp
     for (uint32_t r = rbefore; r < recirc_.count(); r++) recirc_origin_.push_back(i);
     if (f) {
       f->packets++;
-      f->bytes += in.u32(COL_LENGTH)[i];
+      f->bytes += length[i];
     }
     if (res.drop != 0) {
       drop[i] = res.drop;

@@ -113,7 +113,9 @@ class Datapath {
   // packet's output is the input packet itself (NEXT = port), and its index
   // goes to *inplace (not to an output batch or *origin). `out` may be null: execution
   // then stops (*next) at the first packet that needs an output batch.
-  // Outputs in *inplace and in `out` together are in input order.
+  // Outputs in *inplace and in `out` together are in input order. Flows whose
+  // actions are exactly tnl_push(...),output run decoded (Megaflow::tnl_output,
+  // ActionExecutor::execute_tnl_output): the same results without the action loop.
   Status execute_in_place(uint32_t ticket, const Batch& in, const Batch* out, uint32_t start, const Answers& answers,
                           uint32_t* next, std::vector<uint32_t>* origin, std::vector<uint32_t>* cookies,
                           std::vector<uint32_t>* inplace);

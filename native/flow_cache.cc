@@ -13,6 +13,13 @@ constexpr uint64_t kMul2 = 0xc2b2ae3d27d4eb4full;
 
 const uint64_t* words(const FlowKey& k) { return reinterpret_cast<const uint64_t*>(&k); }
 
+// The decoded form of a validated tnl_push(...),output program, else null.
+std::unique_ptr<TnlOutputProgram> compile_tnl_output(ByteView actions) {
+  auto prog = std::make_unique<TnlOutputProgram>();
+  if (!tnl_output_program(actions, prog.get())) return nullptr;
+  return prog;
+}
+
 uint64_t finish(uint64_t h) {
   h ^= h >> 32;
   h *= kMul2;
@@ -257,6 +264,7 @@ Status FlowCache::install(const FlowKey& key, const FlowKey& mask, ByteView acti
       f->actions.assign(actions.data(), actions.data() + actions.size());
       f->in_place = in_place;
       f->growth = growth;
+      f->tnl_output = compile_tnl_output(actions);
       stats_.replaced++;
       return Status::OK;
     }
@@ -279,6 +287,7 @@ Status FlowCache::install(const FlowKey& key, const FlowKey& mask, ByteView acti
   f->actions.assign(actions.data(), actions.data() + actions.size());
   f->in_place = in_place;
   f->growth = growth;
+  f->tnl_output = compile_tnl_output(actions);
   f->id = next_id_++;
   f->epoch = epoch;
   f->gen = next_gen_++;

@@ -29,6 +29,7 @@
 #include <memory>
 #include <vector>
 
+#include "action.h"
 #include "bytes.h"
 #include "flow_key.h"
 #include "status.h"
@@ -48,6 +49,7 @@ struct Megaflow {
   uint32_t epoch = 0; // install epoch (the caller's batch clock; a replace keeps the first)
   bool in_place = false;  // ActionExecutor::single_output(actions): may run in the input batch
   uint32_t growth = 0;    // bytes its pushes add (headroom an in-place run needs)
+  std::unique_ptr<TnlOutputProgram> tnl_output;  // set when the actions are tnl_push(...),output (tnl_output_program)
 };
 using MegaflowRef = std::shared_ptr<Megaflow>;
 

@@ -35,6 +35,26 @@
 
 namespace vs {
 
+// The column pointers of one batch, read once for encapsulating many of its
+// packets (tunnel_encap_packet reads them per call). Valid while the batch's
+// buffer is; encap() is tunnel_encap_packet.
+class TunnelEncapBatch {
+ public:
+  explicit TunnelEncapBatch(const Batch& batch);
+  DropReason encap(uint32_t i, const TunnelTemplate& t, TunnelState& state, uint16_t* global_id = nullptr) const;
+  // Batch::packet_valid and Batch::headroom from the columns at hand.
+  bool valid(uint32_t i) const {
+    return i < count && slot_start[i] <= off[i] && uint64_t(off[i]) + len[i] <= slot_end[i] && slot_end[i] <= data_size;
+  }
+  uint32_t headroom(uint32_t i) const { return valid(i) ? off[i] - slot_start[i] : 0; }
+
+ private:
+  uint8_t* data;
+  uint32_t data_size, count;
+  uint32_t *off, *len, *wire, *slot_start, *slot_end, *hash, *flags;
+  uint16_t *l2, *l2_5, *l3, *l4, *tnl, *il2, *il3, *il4, *csum_start;
+};
+
 // Encapsulates packet i. Returns DropReason::NONE, or the reason the packet
 // cannot be encapsulated (left unchanged; the caller marks the drop):
 // HEAD_SPACE_RESERVE_FAIL, TUNNEL_TOO_BIG, TUNNEL_PAYLOAD_NOT_IP,

@@ -3,6 +3,7 @@
 // input order per shard with exact sizes, and single-output programs run in
 // the input batch with the same bytes as through an output batch.
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -218,6 +219,83 @@ TEST(in_place_stops_where_an_output_batch_is_needed) {
   for (uint32_t i = 0; i < in.b.count(); i++) live += in.b.u16(COL_DROP)[i] == 0;
   CHECK_EQ(out.b.count(), 2 * live);
   CHECK(inplace.empty());
+}
+
+// tnl_push(vxlan),2 with the template src/tunnel/template.ts builds for the
+// datapath bench (192.0.2.1 -> 192.0.2.2, VNI 5001, OVS source port range).
+std::vector<uint8_t> vxlan_output_program() {
+  static const char kTemplate[] =
+      "56535431010200000001000032000e0022002a00ffff008048ee000000000000020000000002020000000001080045000000000000"
+      "004011f6e9c0000201c0000202000012b500000000080000000013890000000000000000000000000000000000000000000000000000"
+      "000000000000000000000000000000000000000000000000";
+  std::vector<uint8_t> prog = {kActionVersion, 0, 2, 0, uint8_t(ActionOp::TNL_PUSH), 0, uint8_t(kTnlPushArgSize), 0,
+                               100, 0, 0, 0};
+  for (size_t k = 0; k < sizeof(TunnelTemplate); k++) {
+    unsigned v = 0;
+    std::sscanf(kTemplate + 2 * k, "%2x", &v);
+    prog.push_back(uint8_t(v));
+  }
+  prog.insert(prog.end(), {uint8_t(ActionOp::OUTPUT), 0, 4, 0, 2, 0, 0, 0});
+  return prog;
+}
+
+TEST(decoded_tnl_push_output_flow_matches_the_action_loop) {
+  // An installed tnl_push,output flow runs decoded (Megaflow::tnl_output);
+  // the same program as an upcall answer runs through the action loop. Over
+  // two batches (the outer IPv4 ID counters move on), every byte, column,
+  // drop and counter must agree.
+  std::vector<uint8_t> prog = vxlan_output_program();
+  ByteView pv(prog.data(), prog.size());
+  CHECK(action_program_validate(pv) == Status::OK);
+  TnlOutputProgram decoded;
+  CHECK(tnl_output_program(pv, &decoded));
+  CHECK_EQ(decoded.out_port, 2u);
+  CHECK_EQ(decoded.push.port, 100u);
+  std::vector<uint8_t> vlan_prog = {kActionVersion, 0, 2, 0, uint8_t(ActionOp::PUSH_VLAN), 0, 4, 0, 0x00, 0x81, 5, 0,
+                                    uint8_t(ActionOp::OUTPUT), 0, 4, 0, 2, 0, 0, 0};
+  CHECK(!tnl_output_program(ByteView(vlan_prog.data(), vlan_prog.size()), &decoded));
+  std::vector<uint32_t> seen[2];
+  std::vector<uint8_t> bytes[2];
+  DatapathStats stats[2];
+  for (int mode = 0; mode < 2; mode++) {
+    Datapath dp{DatapathConfig()};
+    FlowKey key{}, mask{};
+    key.in_port = 1;
+    mask.in_port = 0xffffffff;
+    if (mode == 0) CHECK(dp.cache().install(key, mask, pv, 0) == Status::OK);
+    for (int rep = 0; rep < 2; rep++) {
+      OwnedBatch in(16, 16384);
+      fill(in);
+      std::vector<uint32_t> misses, origin, cookies, inplace;
+      uint32_t ticket = 0, next = 0;
+      CHECK(dp.classify(in.b, &misses, &ticket) == Status::OK);
+      CHECK(mode == 0 ? misses.empty() : !misses.empty());
+      std::vector<uint8_t> answer_bytes;
+      std::vector<uint32_t> offsets = {0};
+      for (size_t k = 0; k < misses.size(); k++) {
+        answer_bytes.insert(answer_bytes.end(), prog.begin(), prog.end());
+        offsets.push_back(uint32_t(answer_bytes.size()));
+      }
+      Answers a{answer_bytes.data(), offsets.data(), misses.data(), uint32_t(misses.size())};
+      CHECK(dp.execute_in_place(ticket, in.b, nullptr, 0, a, &next, &origin, &cookies, &inplace) == Status::OK);
+      CHECK_EQ(next, in.b.count());
+      CHECK(inplace.size() >= 8);
+      for (uint32_t i = 0; i < in.b.count(); i++) {
+        for (Column c : {COL_OFFSET, COL_LENGTH, COL_WIRE_LENGTH, COL_FLAGS, COL_HASH, COL_NEXT})
+          seen[mode].push_back(in.b.u32(c)[i]);
+        for (Column c : {COL_DROP, COL_L2, COL_L2_5, COL_L3, COL_L4, COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4})
+          seen[mode].push_back(in.b.u16(c)[i]);
+        MutByteView p = in.b.packet(i);
+        bytes[mode].insert(bytes[mode].end(), p.data(), p.data() + p.size());
+      }
+    }
+    stats[mode] = dp.stats();
+  }
+  CHECK(seen[0] == seen[1]);
+  CHECK(bytes[0] == bytes[1]);
+  CHECK_EQ(stats[0].executed, stats[1].executed);
+  CHECK_EQ(stats[0].outputs, stats[1].outputs);
+  CHECK_EQ(stats[0].dropped, stats[1].dropped);
 }
 
 TEST_MAIN("datapath_shard")

@@ -66,7 +66,6 @@ export class PmdCore {
         this.dp.setVersion(task.version);
         this.epochAt.set(task.seq, this.maxEpoch);
         if (!task.buffer) return { kind: 'processed', seq: task.seq, buffer: null, ticket: 0, misses: EMPTY_U32, outputs: [], cookies: EMPTY_U32, busyNs: 0 };
-        const input = PacketBatch.wrap(task.buffer);
         const table = task.shard?.table ?? null;
         const self = task.shard?.self ?? 0;
         if (this.waiting > 0) {
