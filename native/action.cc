@@ -325,6 +325,8 @@ Status ActionExecutor::copy_packet(const Batch& src, uint32_t i, const Batch& ds
 bool tnl_output_program(ByteView prog, TnlOutputProgram* out) {
   // Validated: the header, lengths and the template are known good.
   const uint8_t* p = prog.data();
+  out->in_clone = le16(p + 2) == 1 && ActionOp(p[4]) == ActionOp::CLONE;
+  if (out->in_clone) p += 8;  // the clone's own program
   if (le16(p + 2) != 2 || ActionOp(p[4]) != ActionOp::TNL_PUSH) return false;
   uint32_t len = le16(p + 6);
   size_t second = 8 + size_t(len);
@@ -334,15 +336,17 @@ bool tnl_output_program(ByteView prog, TnlOutputProgram* out) {
   return true;
 }
 
-bool ActionExecutor::single_output(ByteView prog, uint32_t* growth) {
-  const uint8_t* p = prog.data();
+namespace {
+
+// single_output() of a validated program (header included), adding its pushes to *growth.
+bool single_output_program(const uint8_t* p, uint32_t* growth) {
   uint32_t count = le16(p + 2);
   size_t off = 4;
-  *growth = 0;
   for (uint32_t a = 0; a < count; a++) {
     ActionOp op = ActionOp(p[off]);
-    if (op == ActionOp::CLONE || op == ActionOp::USERSPACE || op == ActionOp::TNL_POP || op == ActionOp::RECIRC ||
-        op == ActionOp::CHECK_MTU || op == ActionOp::GSO)
+    if (op == ActionOp::CLONE) return a + 1 == count && single_output_program(p + off + 4, growth);
+    if (op == ActionOp::USERSPACE || op == ActionOp::TNL_POP || op == ActionOp::RECIRC || op == ActionOp::CHECK_MTU ||
+        op == ActionOp::GSO)
       return false;
     if (op == ActionOp::PUSH_VLAN) *growth += 4;
     if (op == ActionOp::TNL_PUSH) *growth += le16(p + off + 4 + 4 + offsetof(TunnelTemplate, hdr_len));
@@ -351,6 +355,13 @@ bool ActionExecutor::single_output(ByteView prog, uint32_t* growth) {
     off += 4 + le16(p + off + 2);
   }
   return count > 0;
+}
+
+}  // namespace
+
+bool ActionExecutor::single_output(ByteView prog, uint32_t* growth) {
+  *growth = 0;
+  return single_output_program(prog.data(), growth);
 }
 
 Status ActionExecutor::execute(const Batch& in, uint32_t i, ByteView prog, const Batch& out, ExecResult* res,
@@ -429,7 +440,7 @@ Status ActionExecutor::execute_tnl_output(const Batch& in, const TunnelEncapBatc
   depth_ = 0;
   uint16_t reason = tunnels_.push_loaded(in, enc, i, prog.push);
   if (reason != 0) {
-    res->drop = reason;
+    res->drop = prog.in_clone ? uint16_t(DropReason::NO_OUTPUT_ACTION) : reason;
     return Status::OK;
   }
   in.u32(COL_NEXT)[i] = prog.out_port;
@@ -496,7 +507,16 @@ Status ActionExecutor::run(Batch& work, const uint8_t* p, uint32_t count, uint32
       case ActionOp::SET_TTL: set_ttl(work, w, arg[0]); break;
       case ActionOp::SET_DSCP: set_dscp(work, w, arg[0]); break;
       case ActionOp::CLONE: {
-        // Only on the scratch path (single_output() excludes clone).
+        if (direct) {
+          // The last action of a single_output() program: it runs on the packet itself
+          // (OVS's odp_execute_clone when it may steal the packet); a drop inside ends the clone only.
+          bool inner_stop = false;
+          uint16_t saved_drop = res->drop;
+          Status st = run(work, arg + 4, le16(arg + 2), w, depth + 1, out, true, res, userspace, &inner_stop);
+          res->drop = saved_drop;
+          if (st != Status::OK) return st;
+          break;
+        }
         BatchHeader& sh = scratch_.header();
         uint32_t saved_count = sh.count, saved_used = sh.data_used;
         uint32_t c;

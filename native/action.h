@@ -103,8 +103,12 @@ Status action_program_validate(ByteView prog);
 struct TnlOutputProgram {
   TnlPushArg push;
   uint32_t out_port = 0;
+  // The program is clone(tnl_push(...),output), OVS's usual tunnel output: a
+  // failed push then ends the clone only (no_output_action, as run() has it).
+  bool in_clone = false;
 };
-// True, with *out filled, when validated `prog` is exactly TNL_PUSH, OUTPUT.
+// True, with *out filled, when validated `prog` is exactly TNL_PUSH, OUTPUT,
+// or a CLONE holding exactly those as its only action.
 bool tnl_output_program(ByteView prog, TnlOutputProgram* out);
 
 // What executing one program on one packet did.
@@ -151,9 +155,10 @@ class ActionExecutor {
   Status execute_tnl_output(const Batch& in, const TunnelEncapBatch& enc, uint32_t i, const TnlOutputProgram& prog,
                             uint32_t growth, ExecResult* res);
 
-  // True when the program has no clone() or userspace() and a single OUTPUT
-  // as its last action; *growth = the most bytes its pushes add. Such a
-  // program runs on the packet's copy in the output batch itself (one copy
+  // True when the program has no userspace(), no clone() except as its last
+  // action (run on the packet itself, as OVS's odp_execute_clone does when it
+  // may steal the packet) and a single OUTPUT as its last action; *growth =
+  // the most bytes its pushes add. Such a program runs on the packet's copy in the output batch itself (one copy
   // instead of two) when the output batch's headroom covers the growth.
   static bool single_output(ByteView prog, uint32_t* growth);
 

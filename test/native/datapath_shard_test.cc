@@ -239,6 +239,72 @@ std::vector<uint8_t> vxlan_output_program() {
   return prog;
 }
 
+namespace {
+
+// What two batches of frames() become under `prog`: installed as a flow
+// (install) or given as every miss's upcall answer, executed in place.
+struct TnlRun {
+  std::vector<uint32_t> columns;
+  std::vector<uint8_t> bytes;
+  DatapathStats stats;
+  size_t in_place = 0;
+};
+
+TnlRun run_program(const std::vector<uint8_t>& prog, bool install) {
+  TnlRun r;
+  ByteView pv(prog.data(), prog.size());
+  Datapath dp{DatapathConfig()};
+  FlowKey key{}, mask{};
+  key.in_port = 1;
+  mask.in_port = 0xffffffff;
+  if (install) CHECK(dp.cache().install(key, mask, pv, 0) == Status::OK);
+  for (int rep = 0; rep < 2; rep++) {
+    OwnedBatch in(16, 16384);
+    fill(in);
+    std::vector<uint32_t> misses, origin, cookies, inplace;
+    uint32_t ticket = 0, next = 0;
+    CHECK(dp.classify(in.b, &misses, &ticket) == Status::OK);
+    CHECK(install ? misses.empty() : !misses.empty());
+    std::vector<uint8_t> answer_bytes;
+    std::vector<uint32_t> offsets = {0};
+    for (size_t k = 0; k < misses.size(); k++) {
+      answer_bytes.insert(answer_bytes.end(), prog.begin(), prog.end());
+      offsets.push_back(uint32_t(answer_bytes.size()));
+    }
+    Answers a{answer_bytes.data(), offsets.data(), misses.data(), uint32_t(misses.size())};
+    CHECK(dp.execute_in_place(ticket, in.b, nullptr, 0, a, &next, &origin, &cookies, &inplace) == Status::OK);
+    CHECK_EQ(next, in.b.count());
+    r.in_place += inplace.size();
+    for (uint32_t i = 0; i < in.b.count(); i++) {
+      for (Column c : {COL_OFFSET, COL_LENGTH, COL_WIRE_LENGTH, COL_FLAGS, COL_HASH, COL_NEXT}) r.columns.push_back(in.b.u32(c)[i]);
+      for (Column c : {COL_DROP, COL_L2, COL_L2_5, COL_L3, COL_L4, COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4})
+        r.columns.push_back(in.b.u16(c)[i]);
+      MutByteView p = in.b.packet(i);
+      r.bytes.insert(r.bytes.end(), p.data(), p.data() + p.size());
+    }
+  }
+  r.stats = dp.stats();
+  return r;
+}
+
+void check_same(const TnlRun& x, const TnlRun& y) {
+  CHECK(x.columns == y.columns);
+  CHECK(x.bytes == y.bytes);
+  CHECK_EQ(x.stats.executed, y.stats.executed);
+  CHECK_EQ(x.stats.outputs, y.stats.outputs);
+  CHECK_EQ(x.stats.dropped, y.stats.dropped);
+  CHECK_EQ(x.in_place, y.in_place);
+}
+
+// clone(prog's actions): OVS's usual datapath form of a tunnel output.
+std::vector<uint8_t> in_clone(const std::vector<uint8_t>& prog) {
+  std::vector<uint8_t> out = {kActionVersion, 0, 1, 0, uint8_t(ActionOp::CLONE), 0, uint8_t(prog.size() & 0xff), uint8_t(prog.size() >> 8)};
+  out.insert(out.end(), prog.begin(), prog.end());
+  return out;
+}
+
+}  // namespace
+
 TEST(decoded_tnl_push_output_flow_matches_the_action_loop) {
   // An installed tnl_push,output flow runs decoded (Megaflow::tnl_output);
   // the same program as an upcall answer runs through the action loop. Over
@@ -251,51 +317,38 @@ TEST(decoded_tnl_push_output_flow_matches_the_action_loop) {
   CHECK(tnl_output_program(pv, &decoded));
   CHECK_EQ(decoded.out_port, 2u);
   CHECK_EQ(decoded.push.port, 100u);
+  CHECK(!decoded.in_clone);
   std::vector<uint8_t> vlan_prog = {kActionVersion, 0, 2, 0, uint8_t(ActionOp::PUSH_VLAN), 0, 4, 0, 0x00, 0x81, 5, 0,
                                     uint8_t(ActionOp::OUTPUT), 0, 4, 0, 2, 0, 0, 0};
   CHECK(!tnl_output_program(ByteView(vlan_prog.data(), vlan_prog.size()), &decoded));
-  std::vector<uint32_t> seen[2];
-  std::vector<uint8_t> bytes[2];
-  DatapathStats stats[2];
-  for (int mode = 0; mode < 2; mode++) {
-    Datapath dp{DatapathConfig()};
-    FlowKey key{}, mask{};
-    key.in_port = 1;
-    mask.in_port = 0xffffffff;
-    if (mode == 0) CHECK(dp.cache().install(key, mask, pv, 0) == Status::OK);
-    for (int rep = 0; rep < 2; rep++) {
-      OwnedBatch in(16, 16384);
-      fill(in);
-      std::vector<uint32_t> misses, origin, cookies, inplace;
-      uint32_t ticket = 0, next = 0;
-      CHECK(dp.classify(in.b, &misses, &ticket) == Status::OK);
-      CHECK(mode == 0 ? misses.empty() : !misses.empty());
-      std::vector<uint8_t> answer_bytes;
-      std::vector<uint32_t> offsets = {0};
-      for (size_t k = 0; k < misses.size(); k++) {
-        answer_bytes.insert(answer_bytes.end(), prog.begin(), prog.end());
-        offsets.push_back(uint32_t(answer_bytes.size()));
-      }
-      Answers a{answer_bytes.data(), offsets.data(), misses.data(), uint32_t(misses.size())};
-      CHECK(dp.execute_in_place(ticket, in.b, nullptr, 0, a, &next, &origin, &cookies, &inplace) == Status::OK);
-      CHECK_EQ(next, in.b.count());
-      CHECK(inplace.size() >= 8);
-      for (uint32_t i = 0; i < in.b.count(); i++) {
-        for (Column c : {COL_OFFSET, COL_LENGTH, COL_WIRE_LENGTH, COL_FLAGS, COL_HASH, COL_NEXT})
-          seen[mode].push_back(in.b.u32(c)[i]);
-        for (Column c : {COL_DROP, COL_L2, COL_L2_5, COL_L3, COL_L4, COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4})
-          seen[mode].push_back(in.b.u16(c)[i]);
-        MutByteView p = in.b.packet(i);
-        bytes[mode].insert(bytes[mode].end(), p.data(), p.data() + p.size());
-      }
-    }
-    stats[mode] = dp.stats();
-  }
-  CHECK(seen[0] == seen[1]);
-  CHECK(bytes[0] == bytes[1]);
-  CHECK_EQ(stats[0].executed, stats[1].executed);
-  CHECK_EQ(stats[0].outputs, stats[1].outputs);
-  CHECK_EQ(stats[0].dropped, stats[1].dropped);
+  TnlRun installed = run_program(prog, true);
+  CHECK(installed.in_place >= 16);
+  check_same(installed, run_program(prog, false));
+}
+
+TEST(a_trailing_clone_runs_on_the_packet_itself) {
+  // clone(tnl_push,output) as the only action (what OVS's translation
+  // gives for a tunnel output) is single-output: it runs in place, decoded
+  // when installed, with the bytes of the unwrapped program.
+  std::vector<uint8_t> plain = vxlan_output_program();
+  std::vector<uint8_t> wrapped = in_clone(plain);
+  ByteView wv(wrapped.data(), wrapped.size());
+  CHECK(action_program_validate(wv) == Status::OK);
+  uint32_t growth = 0;
+  CHECK(ActionExecutor::single_output(wv, &growth));
+  CHECK_EQ(growth, 50u);
+  TnlOutputProgram decoded;
+  CHECK(tnl_output_program(wv, &decoded));
+  CHECK(decoded.in_clone);
+  // a clone that is not the last action still copies
+  std::vector<uint8_t> two = wrapped;
+  two[2] = 2;
+  two.insert(two.end(), {uint8_t(ActionOp::OUTPUT), 0, 4, 0, 3, 0, 0, 0});
+  CHECK(action_program_validate(ByteView(two.data(), two.size())) == Status::OK);
+  CHECK(!ActionExecutor::single_output(ByteView(two.data(), two.size()), &growth));
+  TnlRun reference = run_program(plain, false);
+  check_same(reference, run_program(wrapped, true));
+  check_same(reference, run_program(wrapped, false));
 }
 
 TEST_MAIN("datapath_shard")
