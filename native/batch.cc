@@ -138,9 +138,12 @@ Status Batch::append(const uint8_t* bytes, uint32_t length, uint32_t wire_length
   uint32_t i = h.count;
   uint32_t off = uint32_t(start + h.headroom);
   if (length) std::memcpy(data_area() + off, bytes, length);
+  // Typed stores, not a memset of a variable size per column: append is per packet.
   for (uint32_t c = 0; c < kColumnCount; c++) {
-    uint8_t* col = buf_ + h.column_offset[c];
-    std::memset(col + size_t(i) * kElementSize[c], 0, kElementSize[c]);
+    if (kElementSize[c] == 4)
+      u32(Column(c))[i] = 0;
+    else
+      u16(Column(c))[i] = 0;
   }
   std::memset(key(i), 0, sizeof(FlowKey));
   u32(COL_OFFSET)[i] = off;
