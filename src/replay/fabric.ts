@@ -123,6 +123,8 @@ export class Fabric {
   private readonly links: ReadonlyMap<string, FabricLinkSettings>;
   private readonly reassembly = new HostReassembly();
   private readonly parser: Parser = createParser();
+  /** False with at most one host attached: every frame is unrouted (no lookup per frame). */
+  private readonly severalHosts: boolean;
   /** Time of the last carry (ns), for reassembly timeouts when carry() is given no time. */
   private lastNs = 0;
   readonly counters: FabricCounters = { carried: 0, unrouted: 0, mtuDrops: 0, vlanDrops: 0, fragments: 0, reassembled: 0, heldFragments: 0, pmtudAnswers: 0 };
@@ -134,6 +136,7 @@ export class Fabric {
       if (ip !== undefined && !this.byIp.has(ip)) this.byIp.set(ip, a);
     }
     this.links = options.links ?? new Map();
+    this.severalHosts = new Set(attachments.map((a) => a.host)).size > 1;
   }
 
   /** The fabric of a topology: each host's link (OVS: its `underlay` mtu, vlan, stack; vRouter: its physical vif's mtu). */
@@ -164,6 +167,10 @@ export class Fabric {
     if (nowNs !== undefined && nowNs > this.lastNs) this.lastNs = nowNs;
     const answered = this.pmtud(host, port, frame);
     if (answered) return answered;
+    if (!this.severalHosts) {
+      this.counters.unrouted++; // no other host to carry it to
+      return NOTHING;
+    }
     const dst = ipv4DestinationNumber(frame);
     const to = dst === undefined ? undefined : this.byIp.get(dst);
     if (!to || to.host === host) {

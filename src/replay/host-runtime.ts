@@ -32,8 +32,10 @@ export interface RuntimeOptions {
   pmds: number;
   cache: boolean;
   modelOnly: boolean;
-  /** PMDs on the calling thread; read when a host's engine starts (its first use). */
+  /** PMDs on the calling thread; read when a host's engine starts (its first use), as is `pipeline`. */
   inProcess: boolean;
+  /** The engine's batches in flight (EngineOptions.pipeline). */
+  pipeline: number;
 }
 
 /**
@@ -50,7 +52,8 @@ export class HostEngine {
   ) {}
 
   get(): DatapathEngine {
-    return (this.started ??= DatapathEngine.create({ slowPath: this.slow, pmds: this.o.pmds, cache: this.o.cache, ...(this.o.inProcess ? { inProcess: true } : {}) }));
+    const o = this.o;
+    return (this.started ??= DatapathEngine.create({ slowPath: this.slow, pmds: o.pmds, cache: o.cache, pipeline: o.pipeline, ...(o.inProcess ? { inProcess: true } : {}) }));
   }
 
   /** Stops the engine's PMDs, if it started. */

@@ -95,6 +95,13 @@ export interface ReplayOptions {
 /** The report keeps this many traces; more are counted in `tracesOmitted` (onTrace sees them all). */
 const MAX_TRACES = 1000;
 
+/**
+ * Batches a pipelined replay keeps handed to the engine while it writes the
+ * outputs of earlier ones (also the engine's `pipeline`): enough that a PMD
+ * worker always has the next batch queued while this thread writes.
+ */
+const PIPELINE_DEPTH = 4;
+
 /** Underlay frames may be carried this many times per captured packet (a loop guard). */
 const MAX_HOPS = 8;
 
@@ -123,7 +130,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
 
   const pmds = opts.pmds ?? 1;
   const cache = opts.modelOnly ? false : (opts.cache ?? true);
-  const ro: RuntimeOptions = { pmds, cache, modelOnly: opts.modelOnly === true, inProcess: opts.inProcess === true };
+  const ro: RuntimeOptions = { pmds, cache, modelOnly: opts.modelOnly === true, inProcess: opts.inProcess === true, pipeline: 2 };
   const ctxs = new Map<string, HostRuntime>();
   const closeAll = (): Promise<unknown> => Promise.all([...ctxs.values()].map((c) => c.close().catch(() => undefined)));
   let resolved: (ReplayInput & { dpPort: number })[];
@@ -174,6 +181,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   // Otherwise each batch is waited for before the next one starts: a worker round trip per batch
   // would only add latency, so the PMDs run on this thread (same results; engines start on first use).
   if (!pipelined) ro.inProcess = true;
+  else ro.pipeline = PIPELINE_DEPTH;
   const outputs = new PortOutputs(opts.outDir);
   const parser: Parser = createParser();
   const runBatches = new RunBatches(batchSize);
@@ -433,7 +441,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   let completed = false;
   try {
     let run: Run | undefined;
-    let inflight: Submitted | undefined;
+    /** Batches handed to the engine whose outcome is not written yet (pipelined: up to PIPELINE_DEPTH). */
+    const inflight: Submitted[] = [];
     /** Packets in each host's last captured run: its next run starts with a batch that size. */
     const lastRunLength = new Map<HostRuntime, number>();
     const flush = async (): Promise<void> => {
@@ -442,9 +451,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       run = undefined;
       lastRunLength.set(r.ctx, r.count);
       if (pipelined) {
-        const next = submit(r);
-        if (inflight) await complete(inflight);
-        inflight = next;
+        inflight.push(submit(r));
+        if (inflight.length > PIPELINE_DEPTH) await complete(inflight.shift() as Submitted);
       } else {
         await complete(submit(r));
         await drainUnderlay();
@@ -454,9 +462,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     /** Runs everything read so far to the end (every earlier packet translated, outputs written, underlay drained). */
     const settleAll = async (): Promise<void> => {
       await flush();
-      const s = inflight;
-      inflight = undefined;
-      if (s) await complete(s);
+      for (let s = inflight.shift(); s; s = inflight.shift()) await complete(s);
       await drainUnderlay();
     };
     /** Adds a captured packet to the run of its host (after the earlier packets, when it is traced). */
