@@ -3,10 +3,16 @@
 // options: { littleEndian, nanosecond, maxCaplen, maxPackets, inPort, limit?: { sec, nsec, inclusive } }.
 // The bulk path of the classic pcap reader (native/pcap_records.h): appends the
 // well-formed records at the start of src and stops before anything else.
+//
+// writePcapRecords(batch: ArrayBuffer, index: Uint32Array, tsSec: Uint32Array, tsNsec: Uint32Array,
+//                  count, snaplen, dst: Uint8Array, dstOffset) -> { bytes, records }
+// The bulk path of the pcap writer (native/pcap_write.h): records for those
+// packets from dst[dstOffset] on, as many as fit.
 #include <cmath>
 
 #include "js_util.h"
 #include "pcap_records.h"
+#include "pcap_write.h"
 
 namespace vs::js {
 namespace {
@@ -56,10 +62,36 @@ Napi::Value append_pcap_records_js(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value write_pcap_records_js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Batch batch = batch_arg(info, 0, "batch");
+  Napi::Uint32Array index = u32array_arg(info, 1, "index");
+  Napi::Uint32Array ts_sec = u32array_arg(info, 2, "tsSec");
+  Napi::Uint32Array ts_nsec = u32array_arg(info, 3, "tsNsec");
+  uint32_t count = u32_arg(info, 4, "count");
+  uint32_t snaplen = u32_arg(info, 5, "snaplen");
+  if (count > index.ElementLength() || count > ts_sec.ElementLength() || count > ts_nsec.ElementLength())
+    throw_range(env, "count exceeds index, tsSec or tsNsec");
+  if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw_type(env, "a Uint8Array for dst", info[6]);
+  Napi::Uint8Array dst = info[6].As<Napi::Uint8Array>();
+  uint32_t dst_offset = u32_arg(info, 7, "dstOffset");
+  if (dst_offset > dst.ElementLength()) throw_range(env, "dstOffset is past the end of dst");
+  PcapWriteScan scan;
+  Status st = write_pcap_records(batch, index.Data(), ts_sec.Data(), ts_nsec.Data(), count, snaplen,
+                                 MutByteView(dst.Data() + dst_offset, dst.ElementLength() - dst_offset), &scan);
+  if (st != Status::OK) throw_status(env, st, "writePcapRecords");
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bytes", double(scan.bytes));
+  out.Set("records", scan.records);
+  return out;
+}
+
 }  // namespace
 
 void register_pcap(Napi::Env env, Napi::Object exports) {
   exports.Set("appendPcapRecords", Napi::Function::New(env, append_pcap_records_js, "appendPcapRecords"));
+  exports.Set("writePcapRecords", Napi::Function::New(env, write_pcap_records_js, "writePcapRecords"));
 }
 
 }  // namespace vs::js

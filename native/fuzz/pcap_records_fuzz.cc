@@ -4,12 +4,16 @@
 // Invariants: no out-of-bounds access (ASan); only whole records inside the
 // input are consumed; each appended packet's bytes equal the record's data at
 // its reported offset, with caplen <= wire length and caplen <= the limit.
+// Writing the packets back (native/pcap_write.h) gives the consumed bytes
+// again when the input is little-endian nanosecond records with caplen ==
+// wire length and normalised fractions (the writer's own format).
 #include <cstdint>
 #include <cstring>
 
 #include "bytes.h"
 #include "fuzz_support.h"
 #include "pcap_records.h"
+#include "pcap_write.h"
 
 using namespace vs;
 using vsfuzz::require;
@@ -35,12 +39,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PcapRecordScan scan = append_pcap_records(src, opt, ob.b, offsets);
   require(scan.bytes <= src.size());
   require(ob.b.count() == scan.packets);
+  bool own_format = opt.little_endian && opt.nanosecond;
+  uint32_t index[64], sec[64], nsec[64];
   for (uint32_t i = 0; i < scan.packets; i++) {
     MutByteView p = ob.b.packet(i);
+    const uint8_t* h = src.data() + offsets[i] - 16;
+    uint32_t frac = uint32_t(h[4]) | uint32_t(h[5]) << 8 | uint32_t(h[6]) << 16 | uint32_t(h[7]) << 24;
+    if (ob.b.u32(COL_WIRE_LENGTH)[i] != p.size() || frac >= 1000000000u) own_format = false;
+    index[i] = i;
+    sec[i] = ob.b.u32(COL_TS_SEC)[i];
+    nsec[i] = ob.b.u32(COL_TS_NSEC)[i];
     require(offsets[i] >= 16 && offsets[i] + p.size() <= scan.bytes);
     require(p.size() <= opt.max_caplen && p.size() <= ob.b.u32(COL_WIRE_LENGTH)[i]);
     require(p.size() == 0 || std::memcmp(p.data(), src.data() + offsets[i], p.size()) == 0);
     require(ob.b.u32(COL_TS_NSEC)[i] < 1000000000u);
   }
+  std::vector<uint8_t> back(scan.bytes + 1);
+  PcapWriteScan w;
+  require(write_pcap_records(ob.b, index, sec, nsec, scan.packets, 262144, MutByteView(back.data(), back.size()), &w) ==
+          Status::OK);
+  require(w.records == scan.packets && w.bytes <= scan.bytes);
+  if (own_format) require(w.bytes == scan.bytes && std::memcmp(back.data(), src.data(), scan.bytes) == 0);
   return 0;
 }

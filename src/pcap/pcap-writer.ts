@@ -16,6 +16,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import type { PacketBatch } from '../datapath/batch.js';
+import { native } from '../datapath/native.js';
 import { CaptureError } from '../errors.js';
 import { CaptureCode } from './capture-codes.js';
 import { PCAP_MAGIC_NSEC } from './classic-pcap-parser.js';
@@ -140,6 +141,36 @@ export class PcapWriter {
     this.buf.set(caplen === data.length ? data : data.subarray(0, caplen), o + RECORD_HEADER);
     this.used += need;
     this.packets++;
+    if (this.failure !== undefined) return Promise.reject(this.writeError());
+    if (wait === undefined) return undefined;
+    return wait.then(() => {
+      if (this.failure !== undefined) throw this.writeError();
+    });
+  }
+
+  /**
+   * append() of packets index[0..count) of `batch` in one native call per
+   * buffer (native/pcap_write.h): the records append(batch.packet(index[k]),
+   * tsSec[k], tsNsec[k]) would write, in order. Same Promise contract as
+   * append().
+   */
+  appendPackets(batch: PacketBatch, index: Uint32Array, tsSec: Uint32Array, tsNsec: Uint32Array, count: number): Promise<void> | undefined {
+    this.checkOpen();
+    if (count > index.length || count > tsSec.length || count > tsNsec.length) throw new RangeError(`expected count <= the index and timestamp lengths, received ${count}`);
+    for (let k = 0; k < count; k++) if (tsNsec[k] >= 1e9) throw new RangeError(`expected an integer in [0, 1e9) for tsNsec, received ${tsNsec[k]}`);
+    let wait: Promise<void> | undefined;
+    for (let done = 0; done < count; ) {
+      const r = native().writePcapRecords(batch.buffer, index.subarray(done), tsSec.subarray(done), tsNsec.subarray(done), count - done, this.snaplen, this.buf, this.used);
+      this.used += r.bytes;
+      this.packets += r.records;
+      done += r.records;
+      if (done === count) break;
+      // The buffer is full: hand it to the file (and make room for a record larger than a buffer).
+      const flushed = this.flush();
+      wait = wait ? wait.then(() => flushed) : flushed;
+      const need = RECORD_HEADER + Math.min(batch.length[index[done]], this.snaplen);
+      if (need > this.buf.length) this.replaceBuffer(need);
+    }
     if (this.failure !== undefined) return Promise.reject(this.writeError());
     if (wait === undefined) return undefined;
     return wait.then(() => {

@@ -136,6 +136,30 @@ describe('PcapWriter', () => {
     expect(tsharkFrames(p).length).toBe(30);
   });
 
+  it('appendPackets() writes the bytes append() writes, packet by packet, whatever the buffer size; tshark reads them', async () => {
+    const b = PacketBatch.create({ capacity: 64, dataSize: 65536 });
+    const sizes = [60, 1514, 42, 300, 9000, 64, 128];
+    sizes.forEach((n, k) => b.append(udpFrame(n, k)));
+    const index = Uint32Array.from([6, 0, 1, 4, 2, 5, 3, 0]);
+    const tsSec = Uint32Array.from(index, (_, k) => 1_700_000_000 + k);
+    const tsNsec = Uint32Array.from(index, (_, k) => (k * 123_456_789) % 1e9);
+    for (const bufferSize of [64, 2000, 1 << 20]) {
+      const one = join(dir, `one-${bufferSize}.pcap`);
+      const bulk = join(dir, `bulk-${bufferSize}.pcap`);
+      const w1 = await PcapWriter.create(one, { bufferSize, snaplen: 5000 });
+      for (let k = 0; k < index.length; k++) await w1.write(b.packet(index[k]), tsSec[k], tsNsec[k]);
+      await w1.close();
+      const w2 = await PcapWriter.create(bulk, { bufferSize, snaplen: 5000 });
+      await w2.appendPackets(b, index, tsSec, tsNsec, index.length);
+      expect(w2.count).toBe(index.length);
+      await w2.close();
+      expect(readFileSync(bulk).equals(readFileSync(one))).toBe(true);
+    }
+    const frames = tsharkFrames(join(dir, 'bulk-2000.pcap'));
+    expect(frames.map((f) => [f.capLen, f.len])).toEqual(Array.from(index, (i) => [Math.min(sizes[i], 5000), sizes[i]]));
+    expect(frames.map((f) => f.epoch)).toEqual(Array.from(index, (_, k) => epochString(tsSec[k], tsNsec[k])));
+  });
+
   it('validates its arguments', async () => {
     const w = await PcapWriter.create(join(dir, 'args.pcap'));
     expect(() => w.write(udpFrame(60), -1, 0)).toThrow(RangeError);

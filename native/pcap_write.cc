@@ -1,0 +1,41 @@
+#include "pcap_write.h"
+
+#include <cstring>
+
+namespace vs {
+namespace {
+
+void put_le32(uint8_t* p, uint32_t v) {
+  p[0] = uint8_t(v);
+  p[1] = uint8_t(v >> 8);
+  p[2] = uint8_t(v >> 16);
+  p[3] = uint8_t(v >> 24);
+}
+
+}  // namespace
+
+Status write_pcap_records(const Batch& batch, const uint32_t* index, const uint32_t* ts_sec, const uint32_t* ts_nsec,
+                          uint32_t count, uint32_t snaplen, MutByteView dst, PcapWriteScan* out) {
+  *out = PcapWriteScan();
+  size_t at = 0;
+  for (uint32_t k = 0; k < count; k++) {
+    uint32_t i = index[k];
+    if (i >= batch.count() || !batch.packet_valid(i)) return Status::BAD_ARGUMENT;
+    MutByteView p = batch.packet(i);
+    uint32_t length = uint32_t(p.size());
+    uint32_t caplen = length < snaplen ? length : snaplen;
+    if (!dst.has(at, 16 + size_t(caplen))) break;
+    uint8_t* h = dst.data() + at;
+    put_le32(h, ts_sec[k]);
+    put_le32(h + 4, ts_nsec[k]);
+    put_le32(h + 8, caplen);
+    put_le32(h + 12, length);
+    std::memcpy(h + 16, p.data(), caplen);
+    at += 16 + size_t(caplen);
+    out->bytes = at;
+    out->records = k + 1;
+  }
+  return Status::OK;
+}
+
+}  // namespace vs

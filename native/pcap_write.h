@@ -1,0 +1,28 @@
+// Classic pcap records straight from a batch: the bulk path of the pcap
+// writer (src/pcap/pcap-writer.ts). Each record is the 16-byte header
+// (ts_sec, ts_nsec, caplen, wire length; little-endian, as the writer's
+// nanosecond-magic file) and the packet's first caplen = min(length,
+// snaplen) bytes; the wire length is the packet's length.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "batch.h"
+#include "bytes.h"
+
+namespace vs {
+
+struct PcapWriteScan {
+  size_t bytes = 0;      // bytes written to dst
+  uint32_t records = 0;  // packets written (the first `records` of the list)
+};
+
+// Writes packets index[0..count) of `batch` with timestamps (ts_sec[k],
+// ts_nsec[k]) into dst, in order, stopping before the first record that does
+// not fit. An index past the batch or an invalid packet stops the scan with
+// Status::BAD_ARGUMENT (callers pass indices of outputs they were given).
+Status write_pcap_records(const Batch& batch, const uint32_t* index, const uint32_t* ts_sec, const uint32_t* ts_nsec,
+                          uint32_t count, uint32_t snaplen, MutByteView dst, PcapWriteScan* out);
+
+}  // namespace vs

@@ -1,0 +1,75 @@
+#include "pcap_write.h"
+
+#include <cstring>
+#include <vector>
+
+#include "check.h"
+#include "owned_batch.h"
+
+using namespace vs;
+using Owned = vstest::OwnedBatch;
+
+namespace {
+
+uint32_t le32_at(const std::vector<uint8_t>& v, size_t at) {
+  return uint32_t(v[at]) | uint32_t(v[at + 1]) << 8 | uint32_t(v[at + 2]) << 16 | uint32_t(v[at + 3]) << 24;
+}
+
+void add(Owned& o, uint32_t size, uint8_t fill) {
+  std::vector<uint8_t> f(size, fill);
+  CHECK(o.b.append(f.data(), size, size, 0, 0, 1) == Status::OK);
+}
+
+}  // namespace
+
+TEST(records_in_the_given_order_with_their_timestamps) {
+  Owned o(4, 4096);
+  add(o, 60, 0xa0);
+  add(o, 100, 0xa1);
+  add(o, 70, 0xa2);
+  uint32_t index[] = {2, 0};
+  uint32_t sec[] = {7, 9};
+  uint32_t nsec[] = {999999999, 5};
+  std::vector<uint8_t> dst(1024, 0xee);
+  PcapWriteScan scan;
+  CHECK(write_pcap_records(o.b, index, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
+  CHECK_EQ(scan.records, 2u);
+  CHECK_EQ(scan.bytes, size_t(16 + 70 + 16 + 60));
+  CHECK_EQ(le32_at(dst, 0), 7u);
+  CHECK_EQ(le32_at(dst, 4), 999999999u);
+  CHECK_EQ(le32_at(dst, 8), 70u);
+  CHECK_EQ(le32_at(dst, 12), 70u);
+  CHECK(dst[16] == 0xa2 && dst[16 + 69] == 0xa2);
+  CHECK_EQ(le32_at(dst, 86), 9u);
+  CHECK_EQ(le32_at(dst, 94), 60u);
+  CHECK(dst[86 + 16] == 0xa0);
+  CHECK(dst[scan.bytes] == 0xee);
+}
+
+TEST(snaplen_cuts_the_data_and_keeps_the_wire_length) {
+  Owned o(2, 4096);
+  add(o, 100, 1);
+  uint32_t index[] = {0}, sec[] = {1}, nsec[] = {2};
+  std::vector<uint8_t> dst(256);
+  PcapWriteScan scan;
+  CHECK(write_pcap_records(o.b, index, sec, nsec, 1, 40, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
+  CHECK_EQ(scan.bytes, size_t(16 + 40));
+  CHECK_EQ(le32_at(dst, 8), 40u);
+  CHECK_EQ(le32_at(dst, 12), 100u);
+}
+
+TEST(stops_before_a_record_that_does_not_fit_and_refuses_bad_indices) {
+  Owned o(4, 4096);
+  add(o, 60, 1);
+  add(o, 60, 2);
+  uint32_t index[] = {0, 1}, sec[] = {1, 1}, nsec[] = {0, 0};
+  std::vector<uint8_t> dst(16 + 60 + 16 + 59);
+  PcapWriteScan scan;
+  CHECK(write_pcap_records(o.b, index, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
+  CHECK_EQ(scan.records, 1u);
+  CHECK_EQ(scan.bytes, size_t(76));
+  uint32_t bad[] = {0, 5};
+  CHECK(write_pcap_records(o.b, bad, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::BAD_ARGUMENT);
+}
+
+TEST_MAIN("pcap_write")
