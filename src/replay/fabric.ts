@@ -23,10 +23,11 @@
  * the switch never loops a frame back to its sender.
  *
  * Contract with `replay()`: it calls `carry()` for every frame a host sends
- * out of a port for which `isFabricPort()` is true, delivers each returned
- * frame to its host and port, and counts each returned drop by its reason
- * (a drop-reason name from native/drop_reasons.def). `counters` holds what
- * the report shows.
+ * out of a port for which `isFabricPort()` is true (or, for a sender for
+ * which `carriesNothingFrom()` holds, counts them with `countUncarried()`),
+ * delivers each returned frame to its host and port, and counts each
+ * returned drop by its reason (a drop-reason name from
+ * native/drop_reasons.def). `counters` holds what the report shows.
  */
 import { PacketBatch } from '../datapath/batch.js';
 import type { Topology } from '../model/topology-schema.js';
@@ -152,6 +153,20 @@ export class Fabric {
   /** True when a frame a host sends may come back to that host (a `linux` sender's PMTU discovery answers its own guests). */
   mayReturnToSender(): boolean {
     return [...this.links.values()].some((l) => l.stack === 'linux');
+  }
+
+  /**
+   * True when carry() from `host` can only count a frame as unrouted (no
+   * other host is attached, and the host's link does not answer PMTU
+   * discovery): such a sender may count its frames with countUncarried().
+   */
+  carriesNothingFrom(host: string): boolean {
+    return !this.severalHosts && this.link(host).stack !== 'linux';
+  }
+
+  /** Counts `n` frames a host for which carriesNothingFrom() holds sent to the fabric (what carry() would count). */
+  countUncarried(n: number): void {
+    this.counters.unrouted += n;
   }
 
   /** True for a port attached to the underlay switch. */

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 
+import type { PacketBatch } from '../datapath/batch.js';
 import { LinkType, PcapWriter } from '../pcap/index.js';
 
 export class PortOutputs {
@@ -34,6 +35,18 @@ export class PortOutputs {
     if (w) return w.append(frame, tsSec, tsNsec);
     const copy = frame.slice();
     return this.open(host, port).then((opened) => opened.append(copy, tsSec, tsNsec));
+  }
+
+  /**
+   * write() of packets index[0..count) of `batch` at once (PcapWriter.appendPackets),
+   * with timestamps tsSec[k]/tsNsec[k]. The batch and the arrays must stay
+   * unchanged until a returned Promise settles (the port's file may still be
+   * being created).
+   */
+  writePackets(host: string, port: string, batch: PacketBatch, index: Uint32Array, tsSec: Uint32Array, tsNsec: Uint32Array, count: number): Promise<void> | undefined {
+    const w = this.byHost.get(host)?.get(port);
+    if (w) return w.appendPackets(batch, index, tsSec, tsNsec, count);
+    return this.open(host, port).then((opened) => opened.appendPackets(batch, index, tsSec, tsNsec, count));
   }
 
   private async open(host: string, port: string): Promise<PcapWriter> {

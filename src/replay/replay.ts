@@ -41,6 +41,7 @@ import { createParser, type Parser } from '../packet/parse.js';
 import { LinkType } from '../pcap/index.js';
 import { vrouterHostsOf } from '../vrouter/topology.js';
 import type { VrouterCountersJson } from '../vrouter/stats.js';
+import { BulkWrites } from './bulk-writes.js';
 import { Fabric } from './fabric.js';
 import type { HostOutput, HostRuntime, ModelOutcome, RuntimeOptions } from './host-runtime.js';
 import { InputMerge } from './merge-inputs.js';
@@ -112,6 +113,8 @@ interface Sink {
   /** False when the port's egress edge passes frames unchanged (PortEdges.passesEgress). */
   egressEdge: boolean;
   fabric: boolean;
+  /** No edge, and nothing the fabric does but count: frames are written in bulk (BulkWrites). */
+  bulk: boolean;
 }
 
 /** Replays the inputs through the topology's hosts; writes DIR/HOST-PORT.pcap per transmitting port. */
@@ -185,6 +188,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const outputs = new PortOutputs(opts.outDir);
   const parser: Parser = createParser();
   const runBatches = new RunBatches(batchSize);
+  const bulk = new BulkWrites(outputs);
 
   const ports = new Map<string, PortCounters>();
   const portOf = (host: string, port: string): PortCounters => {
@@ -220,7 +224,10 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     let s = byPort.get(dpPort);
     if (!s) {
       const port = ctx.portName(dpPort);
-      byPort.set(dpPort, (s = { port, counters: portOf(ctx.name, port), egressEdge: !edges.passesEgress(ctx.name, port), fabric: fabric.isFabricPort(ctx.name, port) }));
+      const egressEdge = !edges.passesEgress(ctx.name, port);
+      const onFabric = fabric.isFabricPort(ctx.name, port);
+      const bulk = !egressEdge && (!onFabric || fabric.carriesNothingFrom(ctx.name));
+      byPort.set(dpPort, (s = { port, counters: portOf(ctx.name, port), egressEdge, fabric: onFabric, bulk }));
     }
     return s;
   };
@@ -387,6 +394,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         const why = fallback.get(pos);
         if (why !== undefined) {
           fallback.delete(pos);
+          await bulk.flush();
           await viaModel(run, i, why);
           continue;
         }
@@ -398,6 +406,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       const po = packetOuts.size > 0 ? packetOuts.get(pos) : undefined;
       if (po) packetOuts.delete(pos);
       if (ctx.settles || po) {
+        await bulk.flush();
         const outs: HostOutput[] = [];
         for (let k = first; k < j; k++) outs.push(output(k));
         if (po) outs.push(...po);
@@ -415,10 +424,22 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       else if (first === j) countDrop(ctx.noOutputReason, src, run.index[i]);
       for (let k = first; k < j; k++) {
         const b = chunks[outChunk[k]];
-        const w = emit(run, i, b.next[outIndex[k]], b.packet(outIndex[k]));
+        const at = outIndex[k];
+        const sink = sinkOf(ctx, b.next[at]);
+        const tsSec = run.tsSec[i];
+        if (sink.bulk && tsSec <= 0xffffffff) {
+          sink.counters.tx++;
+          if (sink.fabric) fabric.countUncarried(1);
+          const w = bulk.add(ctx.name, sink.port, b, at, tsSec, run.tsNsec[i]);
+          if (w) await w;
+          continue;
+        }
+        await bulk.flush();
+        const w = emit(run, i, b.next[at], b.packet(at));
         if (w) await w;
       }
     }
+    await bulk.flush();
     runBatches.give(chunks);
   };
 
