@@ -4,11 +4,13 @@
 // The bulk path of the classic pcap reader (native/pcap_records.h): appends the
 // well-formed records at the start of src and stops before anything else.
 //
-// writePcapRecords(batch: ArrayBuffer, index: Uint32Array, tsSec: Uint32Array, tsNsec: Uint32Array,
-//                  count, snaplen, dst: Uint8Array, dstOffset) -> { bytes, records }
+// writePcapRecords(batches: ArrayBuffer[], chunk: Uint32Array | null, index: Uint32Array,
+//                  tsSec: Uint32Array, tsNsec: Uint32Array, count, snaplen, dst: Uint8Array, dstOffset)
+//   -> { bytes, records }
 // The bulk path of the pcap writer (native/pcap_write.h): records for those
 // packets from dst[dstOffset] on, as many as fit.
 #include <cmath>
+#include <vector>
 
 #include "js_util.h"
 #include "pcap_records.h"
@@ -64,22 +66,38 @@ Napi::Value append_pcap_records_js(const Napi::CallbackInfo& info) {
 
 Napi::Value write_pcap_records_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Batch batch = batch_arg(info, 0, "batch");
-  Napi::Uint32Array index = u32array_arg(info, 1, "index");
-  Napi::Uint32Array ts_sec = u32array_arg(info, 2, "tsSec");
-  Napi::Uint32Array ts_nsec = u32array_arg(info, 3, "tsNsec");
-  uint32_t count = u32_arg(info, 4, "count");
-  uint32_t snaplen = u32_arg(info, 5, "snaplen");
-  if (count > index.ElementLength() || count > ts_sec.ElementLength() || count > ts_nsec.ElementLength())
-    throw_range(env, "count exceeds index, tsSec or tsNsec");
-  if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw_type(env, "a Uint8Array for dst", info[6]);
-  Napi::Uint8Array dst = info[6].As<Napi::Uint8Array>();
-  uint32_t dst_offset = u32_arg(info, 7, "dstOffset");
+  if (!info[0].IsArray()) throw_type(env, "an array of ArrayBuffers for batches", info[0]);
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<Batch> batches(list.Length());
+  for (uint32_t b = 0; b < list.Length(); b++) {
+    Napi::Value v = list.Get(b);
+    if (!v.IsArrayBuffer()) throw_type(env, "an ArrayBuffer in batches", v);
+    Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
+    Status st = Batch::open(static_cast<uint8_t*>(ab.Data()), ab.ByteLength(), &batches[b]);
+    if (st != Status::OK) throw_status(env, st, "writePcapRecords batches");
+  }
+  const uint32_t* chunk = nullptr;
+  uint32_t chunk_length = UINT32_MAX;
+  if (!info[1].IsNull()) {
+    Napi::Uint32Array c = u32array_arg(info, 1, "chunk");
+    chunk = c.Data();
+    chunk_length = uint32_t(c.ElementLength());
+  }
+  Napi::Uint32Array index = u32array_arg(info, 2, "index");
+  Napi::Uint32Array ts_sec = u32array_arg(info, 3, "tsSec");
+  Napi::Uint32Array ts_nsec = u32array_arg(info, 4, "tsNsec");
+  uint32_t count = u32_arg(info, 5, "count");
+  uint32_t snaplen = u32_arg(info, 6, "snaplen");
+  if (count > index.ElementLength() || count > ts_sec.ElementLength() || count > ts_nsec.ElementLength() || count > chunk_length)
+    throw_range(env, "count exceeds chunk, index, tsSec or tsNsec");
+  if (!info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw_type(env, "a Uint8Array for dst", info[7]);
+  Napi::Uint8Array dst = info[7].As<Napi::Uint8Array>();
+  uint32_t dst_offset = u32_arg(info, 8, "dstOffset");
   if (dst_offset > dst.ElementLength()) throw_range(env, "dstOffset is past the end of dst");
   PcapWriteScan scan;
-  Status st = write_pcap_records(batch, index.Data(), ts_sec.Data(), ts_nsec.Data(), count, snaplen,
-                                 MutByteView(dst.Data() + dst_offset, dst.ElementLength() - dst_offset), &scan);
+  Status st = write_pcap_records(batches.data(), uint32_t(batches.size()), chunk, index.Data(), ts_sec.Data(), ts_nsec.Data(),
+                                 count, snaplen, MutByteView(dst.Data() + dst_offset, dst.ElementLength() - dst_offset), &scan);
   if (st != Status::OK) throw_status(env, st, "writePcapRecords");
   Napi::Object out = Napi::Object::New(env);
   out.Set("bytes", double(scan.bytes));

@@ -14,11 +14,15 @@ void put_le32(uint8_t* p, uint32_t v) {
 
 }  // namespace
 
-Status write_pcap_records(const Batch& batch, const uint32_t* index, const uint32_t* ts_sec, const uint32_t* ts_nsec,
-                          uint32_t count, uint32_t snaplen, MutByteView dst, PcapWriteScan* out) {
+Status write_pcap_records(const Batch* batches, uint32_t batch_count, const uint32_t* chunk, const uint32_t* index,
+                          const uint32_t* ts_sec, const uint32_t* ts_nsec, uint32_t count, uint32_t snaplen,
+                          MutByteView dst, PcapWriteScan* out) {
   *out = PcapWriteScan();
   size_t at = 0;
   for (uint32_t k = 0; k < count; k++) {
+    uint32_t c = chunk ? chunk[k] : 0;
+    if (c >= batch_count) return Status::BAD_ARGUMENT;
+    const Batch& batch = batches[c];
     uint32_t i = index[k];
     if (i >= batch.count() || !batch.packet_valid(i)) return Status::BAD_ARGUMENT;
     MutByteView p = batch.packet(i);

@@ -18,11 +18,13 @@ struct PcapWriteScan {
   uint32_t records = 0;  // packets written (the first `records` of the list)
 };
 
-// Writes packets index[0..count) of `batch` with timestamps (ts_sec[k],
-// ts_nsec[k]) into dst, in order, stopping before the first record that does
-// not fit. An index past the batch or an invalid packet stops the scan with
-// Status::BAD_ARGUMENT (callers pass indices of outputs they were given).
-Status write_pcap_records(const Batch& batch, const uint32_t* index, const uint32_t* ts_sec, const uint32_t* ts_nsec,
-                          uint32_t count, uint32_t snaplen, MutByteView dst, PcapWriteScan* out);
+// Writes packet index[k] of batches[chunk[k]] (of batches[0] when chunk is
+// null), for k in [0, count), with timestamps (ts_sec[k], ts_nsec[k]) into
+// dst, in order, stopping before the first record that does not fit. A chunk
+// or index past its batch, or an invalid packet, stops the scan with
+// Status::BAD_ARGUMENT (callers pass outputs they were given).
+Status write_pcap_records(const Batch* batches, uint32_t batch_count, const uint32_t* chunk, const uint32_t* index,
+                          const uint32_t* ts_sec, const uint32_t* ts_nsec, uint32_t count, uint32_t snaplen,
+                          MutByteView dst, PcapWriteScan* out);
 
 }  // namespace vs

@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::vector<uint8_t> back(scan.bytes + 1);
   PcapWriteScan w;
-  require(write_pcap_records(ob.b, index, sec, nsec, scan.packets, 262144, MutByteView(back.data(), back.size()), &w) ==
+  require(write_pcap_records(&ob.b, 1, nullptr, index, sec, nsec, scan.packets, 262144, MutByteView(back.data(), back.size()), &w) ==
           Status::OK);
   require(w.records == scan.packets && w.bytes <= scan.bytes);
   if (own_format) require(w.bytes == scan.bytes && std::memcmp(back.data(), src.data(), scan.bytes) == 0);

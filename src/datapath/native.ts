@@ -215,9 +215,10 @@ export interface NativeAddon {
   Reassembler: new (limits?: { maxDatagrams?: number; maxBytes?: number; timeoutNs?: number; timeout6Ns?: number }) => NativeReassembler;
   /** native/js_pcap.cc: the classic pcap reader's bulk path (native/pcap_records.h); dataOffsets gets each record's data offset in src. */
   appendPcapRecords(src: Uint8Array, batch: ArrayBuffer, options: NativePcapRecordOptions, dataOffsets: Uint32Array): { bytes: number; packets: number };
-  /** The pcap writer's bulk path (native/pcap_write.h): records for batch packets index[0..count) into dst from dstOffset, as many as fit. */
+  /** The pcap writer's bulk path (native/pcap_write.h): records for packets index[k] of batches[chunk[k]] (k < count) into dst from dstOffset, as many as fit. */
   writePcapRecords(
-    batch: ArrayBuffer,
+    batches: ArrayBuffer[],
+    chunk: Uint32Array | null,
     index: Uint32Array,
     tsSec: Uint32Array,
     tsNsec: Uint32Array,

@@ -11,7 +11,7 @@
  */
 export { openCapture, type OpenCaptureOptions } from './open-capture.js';
 export { batches, type CaptureBatch, type CaptureBatchOptions } from './capture-batches.js';
-export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';
+export { PcapWriter, type BatchPackets, type PcapWriterOptions } from './pcap-writer.js';
 export { CaptureCode, type CaptureCodeValue } from './capture-codes.js';
 export { LinkType, canonicalLinkType, describeLinkType, type SupportedLinkType } from './link-types.js';
 export { ABSURD_CAPLEN, STANDARD_MAX_SNAPLEN } from './caplen-policy.js';

@@ -36,6 +36,16 @@ const DEFAULT_BUFFER = 1 << 20;
 const GLOBAL_HEADER = 24;
 const RECORD_HEADER = 16;
 
+/** Packets of batches to write: packet index[k] of batches[chunk[k]] (of batches[0] when chunk is null), stamped tsSec[k] / tsNsec[k], for k < count. */
+export interface BatchPackets {
+  batches: readonly PacketBatch[];
+  chunk: Uint32Array | null;
+  index: Uint32Array;
+  tsSec: Uint32Array;
+  tsNsec: Uint32Array;
+  count: number;
+}
+
 export class PcapWriter {
   /** The final path (what close() renames the temporary file to). */
   readonly path: string;
@@ -149,18 +159,20 @@ export class PcapWriter {
   }
 
   /**
-   * append() of packets index[0..count) of `batch` in one native call per
-   * buffer (native/pcap_write.h): the records append(batch.packet(index[k]),
-   * tsSec[k], tsNsec[k]) would write, in order. Same Promise contract as
-   * append().
+   * append() of many packets in one native call per buffer
+   * (native/pcap_write.h): the records append(packet, tsSec[k], tsNsec[k])
+   * would write, in order. Same Promise contract as append().
    */
-  appendPackets(batch: PacketBatch, index: Uint32Array, tsSec: Uint32Array, tsNsec: Uint32Array, count: number): Promise<void> | undefined {
+  appendPackets(packets: BatchPackets): Promise<void> | undefined {
+    const { batches, chunk, index, tsSec, tsNsec, count } = packets;
     this.checkOpen();
-    if (count > index.length || count > tsSec.length || count > tsNsec.length) throw new RangeError(`expected count <= the index and timestamp lengths, received ${count}`);
+    if (count > index.length || count > tsSec.length || count > tsNsec.length || (chunk !== null && count > chunk.length))
+      throw new RangeError(`expected count <= the chunk, index and timestamp lengths, received ${count}`);
     for (let k = 0; k < count; k++) if (tsNsec[k] >= 1e9) throw new RangeError(`expected an integer in [0, 1e9) for tsNsec, received ${tsNsec[k]}`);
+    const buffers = batches.map((b) => b.buffer);
     let wait: Promise<void> | undefined;
     for (let done = 0; done < count; ) {
-      const r = native().writePcapRecords(batch.buffer, index.subarray(done), tsSec.subarray(done), tsNsec.subarray(done), count - done, this.snaplen, this.buf, this.used);
+      const r = native().writePcapRecords(buffers, chunk && chunk.subarray(done), index.subarray(done), tsSec.subarray(done), tsNsec.subarray(done), count - done, this.snaplen, this.buf, this.used);
       this.used += r.bytes;
       this.packets += r.records;
       done += r.records;
@@ -168,7 +180,8 @@ export class PcapWriter {
       // The buffer is full: hand it to the file (and make room for a record larger than a buffer).
       const flushed = this.flush();
       wait = wait ? wait.then(() => flushed) : flushed;
-      const need = RECORD_HEADER + Math.min(batch.length[index[done]], this.snaplen);
+      const next = batches[chunk ? chunk[done] : 0];
+      const need = RECORD_HEADER + Math.min(next.length[index[done]], this.snaplen);
       if (need > this.buf.length) this.replaceBuffer(need);
     }
     if (this.failure !== undefined) return Promise.reject(this.writeError());

@@ -1,7 +1,7 @@
 /**
- * Output frames `replay()` writes in bulk: consecutive outputs of one engine
- * batch to one port are collected and written with one native call
- * (PortOutputs.writePackets) instead of frame by frame.
+ * Output frames `replay()` writes in bulk: consecutive outputs to one port
+ * (from any of an engine result's batches) are collected and written with
+ * one native call (PortOutputs.writePackets) instead of frame by frame.
  *
  * Contract: a port's file gets its frames in the order add() saw them, as
  * long as every other write goes after flush(); the batches given to add()
@@ -11,10 +11,11 @@ import type { PacketBatch } from '../datapath/batch.js';
 import type { PortOutputs } from './port-outputs.js';
 
 export class BulkWrites {
-  private batch: PacketBatch | undefined;
   private host = '';
   private port = '';
   private count = 0;
+  private batches: PacketBatch[] = [];
+  private chunk: Uint32Array<ArrayBuffer> = new Uint32Array(256);
   private index: Uint32Array<ArrayBuffer> = new Uint32Array(256);
   private tsSec: Uint32Array<ArrayBuffer> = new Uint32Array(256);
   private tsNsec: Uint32Array<ArrayBuffer> = new Uint32Array(256);
@@ -24,18 +25,22 @@ export class BulkWrites {
   /**
    * Queues packet `i` of `batch` for `host:port` with its timestamp (seconds
    * below 2^32). Returns a Promise to await when the frames queued before
-   * had to be written first (another batch or port).
+   * (for another port) had to be written first.
    */
   add(host: string, port: string, batch: PacketBatch, i: number, tsSec: number, tsNsec: number): Promise<void> | undefined {
-    const wait = this.count > 0 && (batch !== this.batch || port !== this.port || host !== this.host) ? this.flush() : undefined;
+    const wait = this.count > 0 && (port !== this.port || host !== this.host) ? this.flush() : undefined;
     if (this.count === this.index.length) {
+      this.chunk = grown(this.chunk);
       this.index = grown(this.index);
       this.tsSec = grown(this.tsSec);
       this.tsNsec = grown(this.tsNsec);
     }
-    this.batch = batch;
+    let c = this.batches.length - 1;
+    while (c >= 0 && this.batches[c] !== batch) c--;
+    if (c < 0) c = this.batches.push(batch) - 1;
     this.host = host;
     this.port = port;
+    this.chunk[this.count] = c;
     this.index[this.count] = i;
     this.tsSec[this.count] = tsSec;
     this.tsNsec[this.count] = tsNsec;
@@ -45,17 +50,26 @@ export class BulkWrites {
 
   /** Writes what is queued; a Promise to await when the file is being created or flushed. */
   flush(): Promise<void> | undefined {
-    if (this.count === 0 || !this.batch) return undefined;
+    if (this.count === 0) return undefined;
     const n = this.count;
+    const batches = this.batches;
     this.count = 0;
-    // The arrays are replaced, not reused, while a write may still read them.
-    const w = this.outputs.writePackets(this.host, this.port, this.batch, this.index, this.tsSec, this.tsNsec, n);
+    this.batches = [];
+    const w = this.outputs.writePackets(this.host, this.port, {
+      batches,
+      chunk: batches.length > 1 ? this.chunk : null,
+      index: this.index,
+      tsSec: this.tsSec,
+      tsNsec: this.tsNsec,
+      count: n,
+    });
     if (w) {
+      // The arrays are replaced, not reused, while the write may still read them.
+      this.chunk = new Uint32Array(this.chunk.length);
       this.index = new Uint32Array(this.index.length);
       this.tsSec = new Uint32Array(this.tsSec.length);
       this.tsNsec = new Uint32Array(this.tsNsec.length);
     }
-    this.batch = undefined;
     return w;
   }
 }

@@ -6,8 +6,7 @@
  */
 import { join } from 'node:path';
 
-import type { PacketBatch } from '../datapath/batch.js';
-import { LinkType, PcapWriter } from '../pcap/index.js';
+import { LinkType, PcapWriter, type BatchPackets } from '../pcap/index.js';
 
 export class PortOutputs {
   /** Writers by file name (the order close() reports them in). */
@@ -38,15 +37,14 @@ export class PortOutputs {
   }
 
   /**
-   * write() of packets index[0..count) of `batch` at once (PcapWriter.appendPackets),
-   * with timestamps tsSec[k]/tsNsec[k]. The batch and the arrays must stay
-   * unchanged until a returned Promise settles (the port's file may still be
-   * being created).
+   * write() of many packets at once (PcapWriter.appendPackets). The batches
+   * and arrays must stay unchanged until a returned Promise settles (the
+   * port's file may still be being created).
    */
-  writePackets(host: string, port: string, batch: PacketBatch, index: Uint32Array, tsSec: Uint32Array, tsNsec: Uint32Array, count: number): Promise<void> | undefined {
+  writePackets(host: string, port: string, packets: BatchPackets): Promise<void> | undefined {
     const w = this.byHost.get(host)?.get(port);
-    if (w) return w.appendPackets(batch, index, tsSec, tsNsec, count);
-    return this.open(host, port).then((opened) => opened.appendPackets(batch, index, tsSec, tsNsec, count));
+    if (w) return w.appendPackets(packets);
+    return this.open(host, port).then((opened) => opened.appendPackets(packets));
   }
 
   private async open(host: string, port: string): Promise<PcapWriter> {

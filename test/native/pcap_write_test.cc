@@ -32,7 +32,7 @@ TEST(records_in_the_given_order_with_their_timestamps) {
   uint32_t nsec[] = {999999999, 5};
   std::vector<uint8_t> dst(1024, 0xee);
   PcapWriteScan scan;
-  CHECK(write_pcap_records(o.b, index, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
+  CHECK(write_pcap_records(&o.b, 1, nullptr, index, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
   CHECK_EQ(scan.records, 2u);
   CHECK_EQ(scan.bytes, size_t(16 + 70 + 16 + 60));
   CHECK_EQ(le32_at(dst, 0), 7u);
@@ -52,7 +52,7 @@ TEST(snaplen_cuts_the_data_and_keeps_the_wire_length) {
   uint32_t index[] = {0}, sec[] = {1}, nsec[] = {2};
   std::vector<uint8_t> dst(256);
   PcapWriteScan scan;
-  CHECK(write_pcap_records(o.b, index, sec, nsec, 1, 40, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
+  CHECK(write_pcap_records(&o.b, 1, nullptr, index, sec, nsec, 1, 40, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
   CHECK_EQ(scan.bytes, size_t(16 + 40));
   CHECK_EQ(le32_at(dst, 8), 40u);
   CHECK_EQ(le32_at(dst, 12), 100u);
@@ -65,11 +65,32 @@ TEST(stops_before_a_record_that_does_not_fit_and_refuses_bad_indices) {
   uint32_t index[] = {0, 1}, sec[] = {1, 1}, nsec[] = {0, 0};
   std::vector<uint8_t> dst(16 + 60 + 16 + 59);
   PcapWriteScan scan;
-  CHECK(write_pcap_records(o.b, index, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
+  CHECK(write_pcap_records(&o.b, 1, nullptr, index, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
   CHECK_EQ(scan.records, 1u);
   CHECK_EQ(scan.bytes, size_t(76));
   uint32_t bad[] = {0, 5};
-  CHECK(write_pcap_records(o.b, bad, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::BAD_ARGUMENT);
+  CHECK(write_pcap_records(&o.b, 1, nullptr, bad, sec, nsec, 2, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::BAD_ARGUMENT);
+}
+
+TEST(packets_of_several_batches_by_chunk) {
+  Owned a(2, 4096), b(2, 4096);
+  add(a, 60, 0xaa);
+  add(b, 61, 0xbb);
+  add(b, 62, 0xbc);
+  Batch batches[] = {a.b, b.b};
+  uint32_t chunk[] = {1, 0, 1}, index[] = {1, 0, 0}, sec[] = {1, 2, 3}, nsec[] = {0, 0, 0};
+  std::vector<uint8_t> dst(1024);
+  PcapWriteScan scan;
+  CHECK(write_pcap_records(batches, 2, chunk, index, sec, nsec, 3, 65535, MutByteView(dst.data(), dst.size()), &scan) ==
+        Status::OK);
+  CHECK_EQ(scan.records, 3u);
+  CHECK_EQ(le32_at(dst, 8), 62u);
+  CHECK(dst[16] == 0xbc);
+  CHECK_EQ(le32_at(dst, 16 + 62 + 8), 60u);
+  CHECK_EQ(le32_at(dst, 16 + 62 + 16 + 60 + 8), 61u);
+  uint32_t bad_chunk[] = {2, 0, 0};
+  CHECK(write_pcap_records(batches, 2, bad_chunk, index, sec, nsec, 3, 65535, MutByteView(dst.data(), dst.size()), &scan) ==
+        Status::BAD_ARGUMENT);
 }
 
 TEST_MAIN("pcap_write")

@@ -150,11 +150,19 @@ describe('PcapWriter', () => {
       for (let k = 0; k < index.length; k++) await w1.write(b.packet(index[k]), tsSec[k], tsNsec[k]);
       await w1.close();
       const w2 = await PcapWriter.create(bulk, { bufferSize, snaplen: 5000 });
-      await w2.appendPackets(b, index, tsSec, tsNsec, index.length);
+      await w2.appendPackets({ batches: [b], chunk: null, index, tsSec, tsNsec, count: index.length });
       expect(w2.count).toBe(index.length);
       await w2.close();
       expect(readFileSync(bulk).equals(readFileSync(one))).toBe(true);
     }
+    // the same packets from two batches, by chunk
+    const b2 = PacketBatch.create({ capacity: 64, dataSize: 65536 });
+    sizes.forEach((n, k) => b2.append(udpFrame(n, k)));
+    const chunked = join(dir, 'bulk-chunked.pcap');
+    const w3 = await PcapWriter.create(chunked, { bufferSize: 2000, snaplen: 5000 });
+    await w3.appendPackets({ batches: [b, b2], chunk: Uint32Array.from(index, (_, k) => k % 2), index, tsSec, tsNsec, count: index.length });
+    await w3.close();
+    expect(readFileSync(chunked).equals(readFileSync(join(dir, 'one-2000.pcap')))).toBe(true);
     const frames = tsharkFrames(join(dir, 'bulk-2000.pcap'));
     expect(frames.map((f) => [f.capLen, f.len])).toEqual(Array.from(index, (i) => [Math.min(sizes[i], 5000), sizes[i]]));
     expect(frames.map((f) => f.epoch)).toEqual(Array.from(index, (_, k) => epochString(tsSec[k], tsNsec[k])));
