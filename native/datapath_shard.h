@@ -3,11 +3,10 @@
 // table composed with the rx-queue -> PMD assignment), keeping input order
 // within each shard and recording each copy's input index.
 //
-// shard_batch works on a parsed and hashed batch (COL_HASH set). The
-// two-step shard_plan / shard_copy is what the engine's receive side uses:
-// shard_plan hashes straight from the bytes where it can (rss_hash_frame,
-// no parse), parses only the other packets, and sizes each shard exactly;
-// shard_copy then fills shard batches the caller made to those sizes.
+// Two steps, as the engine's receive side uses them: shard_plan hashes
+// straight from the bytes where it can (rss_hash_frame, no parse), parses
+// only the other packets, and sizes each shard exactly; shard_copy then
+// fills shard batches the caller made to those sizes.
 //
 // Does not: parse packets the hash does not need, or keep the input's
 // parser columns (the PMD parses its shard again).
@@ -22,13 +21,6 @@
 namespace vs {
 
 constexpr uint32_t kShardTableSize = 128;
-
-// index[s] receives, for each packet appended to shards[s], its index in `in`.
-// Packets whose columns are invalid are not copied; their indices go to
-// *invalid. Returns OUTPUT_FULL when a shard has no room (shards sized like
-// the input cannot fill up); table entries must be < n.
-Status shard_batch(const Batch& in, const uint8_t* table, const Batch* shards, uint32_t n,
-                   std::vector<std::vector<uint32_t>>* index, std::vector<uint32_t>* invalid);
 
 // Where each packet goes and how big each shard must be.
 struct ShardPlan {

@@ -71,38 +71,6 @@ Napi::Value execute_actions_js(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// shardBatch(in, table: Uint8Array(128), shards: ArrayBuffer[]) -> { index: Uint32Array[], invalid: Uint32Array }
-Napi::Value shard_batch_js(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Batch in = batch_arg(info, 0, "in");
-  ByteView table = bytes_arg(info, 1, "table");
-  if (table.size() != kShardTableSize) throw_status(env, Status::BAD_ARGUMENT, "shardBatch: table needs 128 entries");
-  if (!info[2].IsArray()) throw_type(env, "an array of ArrayBuffers for shards", info[2]);
-  Napi::Array arr = info[2].As<Napi::Array>();
-  std::vector<Batch> shards;
-  for (uint32_t s = 0; s < arr.Length(); s++) {
-    Napi::Value v = arr.Get(s);
-    if (!v.IsArrayBuffer()) throw_type(env, "an ArrayBuffer for shards[" + std::to_string(s) + "]", v);
-    Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
-    Batch b;
-    Status st = Batch::open(static_cast<uint8_t*>(ab.Data()), ab.ByteLength(), &b);
-    if (st != Status::OK) throw_status(env, st, "shardBatch shards[" + std::to_string(s) + "]");
-    shards.push_back(b);
-  }
-  for (uint32_t k = 0; k < kShardTableSize; k++)
-    if (table.data()[k] >= shards.size()) throw_status(env, Status::BAD_ARGUMENT, "shardBatch: table entry beyond the shards");
-  std::vector<std::vector<uint32_t>> index;
-  std::vector<uint32_t> invalid;
-  Status st = shard_batch(in, table.data(), shards.data(), uint32_t(shards.size()), &index, &invalid);
-  if (st != Status::OK) throw_status(env, st, "shardBatch");
-  Napi::Array idx = Napi::Array::New(env, index.size());
-  for (uint32_t s = 0; s < index.size(); s++) idx.Set(s, to_js(env, index[s]));
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("index", idx);
-  o.Set("invalid", to_js(env, invalid));
-  return o;
-}
-
 // Per-port RSS layers from a Uint32Array of (port, layer) pairs.
 std::vector<std::pair<uint32_t, RssLayer>> rss_ports_arg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Uint32Array a = u32array_arg(info, i, "rssPorts");
@@ -471,7 +439,6 @@ void register_datapath(Napi::Env env, Napi::Object exports) {
   exports.Set("toeplitzHash", Napi::Function::New(env, toeplitz_hash_js, "toeplitzHash"));
   exports.Set("validateActions", Napi::Function::New(env, validate_actions_js, "validateActions"));
   exports.Set("executeActions", Napi::Function::New(env, execute_actions_js, "executeActions"));
-  exports.Set("shardBatch", Napi::Function::New(env, shard_batch_js, "shardBatch"));
   exports.Set("rssShard", Napi::Function::New(env, rss_shard_js, "rssShard"));
   exports.Set("Datapath", DatapathWrap::define(env));
 }

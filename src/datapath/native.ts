@@ -180,8 +180,6 @@ export interface NativeAddon {
   validateActions(program: Uint8Array): boolean;
   /** Runs a program on packet `index` of `batch`, appending outputs to `out`. */
   executeActions(batch: ArrayBuffer, index: number, program: Uint8Array, out: ArrayBuffer): { outputs: number; drop: number; cookies: Uint32Array; /** ICMP errors (check_mtu) appended to out, not in outputs */ errors: number };
-  /** Copies each packet into shards[table[hash % 128]]; index[s] = input index of each copy. */
-  shardBatch(batch: ArrayBuffer, table: Uint8Array, shards: ArrayBuffer[]): { index: Uint32Array[]; invalid: Uint32Array };
   /**
    * The receive side in one call: RSS hash of every packet (parsing only the
    * frames the hash cannot take from the bytes), shard batches of exactly the
