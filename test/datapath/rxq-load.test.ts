@@ -1,7 +1,8 @@
 /**
  * Rx queues by measured load: the receive side counts packets per rx queue
- * (the same queue the parser + Toeplitz hash + RETA give, computed here
- * independently), reassigns them every N batches from the last interval's
+ * (checked against the queue the parser + Toeplitz hash + RETA helpers give:
+ * the hash itself is checked against the Microsoft test vectors in
+ * rss.test.ts), reassigns them every N batches from the last interval's
  * counts (pmd-rxq-assign cycles / group), and the outputs stay those of one PMD.
  */
 import { join } from 'node:path';
