@@ -7,17 +7,17 @@
  * report.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
 import { packageRoot } from '../../src/datapath/native.js';
-import { replay, type ReplayOptions } from '../../src/replay/replay.js';
+import type { ReplayOptions } from '../../src/replay/replay.js';
 import { reportJson, type ReplayReport } from '../../src/replay/replay-report.js';
 import { tsharkStack } from '../oracle/stack-compare.js';
 import { tsharkDecode } from '../oracle/tshark.js';
+import { replayFresh } from './scenario-helpers.js';
 
 export interface Scenario {
   dir: string;
@@ -30,10 +30,9 @@ export function scenario(name: string, inject: readonly (readonly [string, strin
   return { dir, topology: join(dir, 'topology.yaml'), inputs: inject.map(([f, host, port]) => ({ host, port, file: join(dir, 'pcaps', `${f}.pcap`) })) };
 }
 
-/** Replays the scenario into a fresh directory and writes report.json there, as the CLI does. */
+/** Replays the scenario (replayFresh: nothing left to the model's per-packet path) and writes report.json there, as the CLI does. */
 export async function run(s: Scenario, extra: Partial<ReplayOptions> = {}): Promise<{ out: string; report: ReplayReport }> {
-  const out = mkdtempSync(join(tmpdir(), 'vs-contrail-'));
-  const report = await replay({ topology: s.topology, inputs: s.inputs, outDir: out, ...extra });
+  const { out, report } = await replayFresh(s.topology, s.inputs, extra);
   writeFileSync(join(out, 'report.json'), JSON.stringify(reportJson(report), null, 2) + '\n');
   return { out, report };
 }

@@ -11,19 +11,18 @@
  * the l2pop entries of br-tun table 20; br-int NORMAL learns MACs, so replies
  * go only where the destination was seen.
  */
-import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../src/datapath/native.js';
-import { replay, type ReplayOptions } from '../../src/replay/replay.js';
+import type { ReplayOptions } from '../../src/replay/replay.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { writeCaptures } from '../../examples/neutron-vxlan/generate.js';
 import { requireTshark, tsharkDecode } from '../oracle/tshark.js';
 import { tsharkStack } from '../oracle/stack-compare.js';
-import { expectShippedCaptures } from './scenario-helpers.js';
+import { expectShippedCaptures, replayFresh } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'neutron-vxlan');
 const inputs: ReplayOptions['inputs'] = [
@@ -35,9 +34,7 @@ const inputs: ReplayOptions['inputs'] = [
 ];
 
 async function run(extra: Partial<ReplayOptions> = {}): Promise<{ out: string; report: ReplayReport }> {
-  const out = mkdtempSync(join(tmpdir(), 'vs-replay-'));
-  const report = await replay({ topology: join(dir, 'topology.yaml'), inputs, outDir: out, ...extra });
-  return { out, report };
+  return replayFresh(join(dir, 'topology.yaml'), inputs, { inProcess: false, ...extra });
 }
 
 /** tshark's Protocol / Source / Destination / Info columns, tab-separated, one line per frame. */

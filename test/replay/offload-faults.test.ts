@@ -13,16 +13,14 @@
  * (VXLAN); inner IPv4 ID 0x1001 + k; PSH on the last segment only (Linux
  * and OVS GSO); the payload is the generator's formula (seed + 13 i) & 0xff.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../src/datapath/native.js';
-import { replay } from '../../src/replay/replay.js';
 import { writeCaptures } from '../../examples/offload-faults/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { expectShippedCaptures, fields, portInputs, replayEdges, type EdgeRun } from './scenario-helpers.js';
+import { expectShippedCaptures, fields, portInputs, replayEdges, replayFresh, type EdgeRun } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'offload-faults');
 const inputs = portInputs(dir, [['compute1', 'vm1'], ['compute2', 'vm3']]);
@@ -84,8 +82,7 @@ describe('replay: offload-faults (guest offloads, NIC checksum and TSO, BCM5719)
   });
 
   it('the flow cache does not change a byte (cache off gives the same underlay frames)', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'vs-offl-nocache-'));
-    await replay({ topology: join(dir, 'topology-bcm5719.yaml'), inputs, outDir: out, inProcess: true, cache: false });
+    const { out } = await replayFresh(join(dir, 'topology-bcm5719.yaml'), inputs, { cache: false });
     expect(readFileSync(join(out, 'compute1-p0.pcap'))).toEqual(readFileSync(join(bcm.out, 'compute1-p0.pcap')));
   });
 
