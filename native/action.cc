@@ -325,8 +325,7 @@ Status ActionExecutor::copy_packet(const Batch& src, uint32_t i, const Batch& ds
 bool tnl_output_program(ByteView prog, TnlOutputProgram* out) {
   // Validated: the header, lengths and the template are known good.
   const uint8_t* p = prog.data();
-  out->in_clone = le16(p + 2) == 1 && ActionOp(p[4]) == ActionOp::CLONE;
-  if (out->in_clone) p += 8;  // the clone's own program
+  if (le16(p + 2) == 1 && ActionOp(p[4]) == ActionOp::CLONE) p += 8;  // the clone's own program
   if (le16(p + 2) != 2 || ActionOp(p[4]) != ActionOp::TNL_PUSH) return false;
   uint32_t len = le16(p + 6);
   size_t second = 8 + size_t(len);
@@ -440,7 +439,7 @@ Status ActionExecutor::execute_tnl_output(const Batch& in, const TunnelEncapBatc
   depth_ = 0;
   uint16_t reason = tunnels_.push_loaded(in, enc, i, prog.push);
   if (reason != 0) {
-    res->drop = prog.in_clone ? uint16_t(DropReason::NO_OUTPUT_ACTION) : reason;
+    res->drop = reason;
     return Status::OK;
   }
   in.u32(COL_NEXT)[i] = prog.out_port;
@@ -507,13 +506,16 @@ Status ActionExecutor::run(Batch& work, const uint8_t* p, uint32_t count, uint32
       case ActionOp::SET_TTL: set_ttl(work, w, arg[0]); break;
       case ActionOp::SET_DSCP: set_dscp(work, w, arg[0]); break;
       case ActionOp::CLONE: {
+        // A drop inside clone() ends the clone only. Its reason stands for the
+        // packet unless one was named before (OVS counts the cloned packet's
+        // drop, a failed tunnel push say); any output clears it.
         if (direct) {
-          // The last action of a single_output() program: it runs on the packet itself
-          // (OVS's odp_execute_clone when it may steal the packet); a drop inside ends the clone only.
+          // The last action of a single_output() program: it runs on the packet
+          // itself (OVS's odp_execute_clone when it may steal the packet).
           bool inner_stop = false;
           uint16_t saved_drop = res->drop;
           Status st = run(work, arg + 4, le16(arg + 2), w, depth + 1, out, true, res, userspace, &inner_stop);
-          res->drop = saved_drop;
+          if (saved_drop != 0) res->drop = saved_drop;
           if (st != Status::OK) return st;
           break;
         }
@@ -524,7 +526,7 @@ Status ActionExecutor::run(Batch& work, const uint8_t* p, uint32_t count, uint32
         bool inner_stop = false;
         uint16_t saved_drop = res->drop;
         Status st = run(scratch_, arg + 4, le16(arg + 2), c, depth + 1, out, false, res, userspace, &inner_stop);
-        res->drop = saved_drop;  // a drop inside clone() ends the clone only
+        if (saved_drop != 0) res->drop = saved_drop;
         sh.count = saved_count;
         sh.data_used = saved_used;
         if (st != Status::OK) return st;

@@ -103,12 +103,10 @@ Status action_program_validate(ByteView prog);
 struct TnlOutputProgram {
   TnlPushArg push;
   uint32_t out_port = 0;
-  // The program is clone(tnl_push(...),output), OVS's usual tunnel output: a
-  // failed push then ends the clone only (no_output_action, as run() has it).
-  bool in_clone = false;
 };
 // True, with *out filled, when validated `prog` is exactly TNL_PUSH, OUTPUT,
-// or a CLONE holding exactly those as its only action.
+// or a CLONE holding exactly those as its only action (OVS's tunnel output:
+// the same results, a failed push's reason included, see run()).
 bool tnl_output_program(ByteView prog, TnlOutputProgram* out);
 
 // What executing one program on one packet did.

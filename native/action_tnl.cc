@@ -52,8 +52,8 @@ uint16_t TunnelPushState::push_loaded(const Batch& batch, const TunnelEncapBatch
   if (hash == 0) {
     MutByteView frame = batch.packet(w);
     InnerInfo info;
-    tunnel_inspect_inner(frame.view(), &info);
-    hash = tunnel_flow_hash(frame.view(), info);
+    // A frame the encap cannot read is dropped there: no hash over bytes it does not have.
+    if (tunnel_inspect_inner(frame.view(), &info)) hash = tunnel_flow_hash(frame.view(), info);
   }
   TunnelState& state = buckets(arg.port)[hash % kTunnelIdBuckets];
   return uint16_t(enc.encap(w, arg.tpl, state, &global_ip_id_));

@@ -317,7 +317,6 @@ TEST(decoded_tnl_push_output_flow_matches_the_action_loop) {
   CHECK(tnl_output_program(pv, &decoded));
   CHECK_EQ(decoded.out_port, 2u);
   CHECK_EQ(decoded.push.port, 100u);
-  CHECK(!decoded.in_clone);
   std::vector<uint8_t> vlan_prog = {kActionVersion, 0, 2, 0, uint8_t(ActionOp::PUSH_VLAN), 0, 4, 0, 0x00, 0x81, 5, 0,
                                     uint8_t(ActionOp::OUTPUT), 0, 4, 0, 2, 0, 0, 0};
   CHECK(!tnl_output_program(ByteView(vlan_prog.data(), vlan_prog.size()), &decoded));
@@ -339,7 +338,7 @@ TEST(a_trailing_clone_runs_on_the_packet_itself) {
   CHECK_EQ(growth, 50u);
   TnlOutputProgram decoded;
   CHECK(tnl_output_program(wv, &decoded));
-  CHECK(decoded.in_clone);
+  CHECK_EQ(decoded.out_port, 2u);
   // a clone that is not the last action still copies
   std::vector<uint8_t> two = wrapped;
   two[2] = 2;
@@ -349,6 +348,42 @@ TEST(a_trailing_clone_runs_on_the_packet_itself) {
   TnlRun reference = run_program(plain, false);
   check_same(reference, run_program(wrapped, true));
   check_same(reference, run_program(wrapped, false));
+}
+
+TEST(a_failed_push_inside_the_trailing_clone_names_its_reason_on_every_path) {
+  // A 10-byte frame: the encap cannot read its Ethernet header. Whether the
+  // program is tnl_push,output or clone(tnl_push,output), and whether it runs
+  // in place, decoded, on a copy in the output batch or on the clone's
+  // scratch copy (an output batch with too little headroom), the packet is
+  // dropped as truncated_ethernet, as OVS counts the cloned packet's drop.
+  std::vector<uint8_t> plain = vxlan_output_program();
+  std::vector<uint8_t> wrapped = in_clone(plain);
+  ByteView pv(plain.data(), plain.size()), wv(wrapped.data(), wrapped.size());
+  TnlOutputProgram decoded;
+  CHECK(tnl_output_program(wv, &decoded));
+  const uint8_t runt[10] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0};
+  const uint16_t want = uint16_t(DropReason::TRUNCATED_ETHERNET);
+  auto one = [&](OwnedBatch& b) { CHECK(b.b.append(runt, sizeof runt, sizeof runt, 0, 0, 1) == Status::OK); };
+  ActionExecutor exec;
+  ExecResult res;
+  for (ByteView prog : {pv, wv}) {
+    OwnedBatch in(2, 4096);
+    one(in);
+    CHECK(exec.execute_in_place(in.b, 0, prog, 50, &res) == Status::OK);
+    CHECK_EQ(res.drop, want);
+    CHECK_EQ(res.outputs, 0u);
+    OwnedBatch copy_in(2, 4096), out(2, 4096, 128), small(2, 4096, 16);
+    one(copy_in);
+    CHECK(exec.execute(copy_in.b, 0, prog, out.b, &res) == Status::OK);  // the copy in the output batch
+    CHECK_EQ(res.drop, want);
+    CHECK(exec.execute(copy_in.b, 0, prog, small.b, &res) == Status::OK);  // scratch: 16 bytes of headroom < 50
+    CHECK_EQ(res.drop, want);
+    CHECK_EQ(out.b.count() + small.b.count(), 0u);
+  }
+  OwnedBatch in(2, 4096);
+  one(in);
+  CHECK(exec.execute_tnl_output(in.b, TunnelEncapBatch(in.b), 0, decoded, 50, &res) == Status::OK);
+  CHECK_EQ(res.drop, want);
 }
 
 TEST_MAIN("datapath_shard")
