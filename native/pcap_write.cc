@@ -28,12 +28,14 @@ Status write_pcap_records(const Batch* batches, uint32_t batch_count, const uint
     MutByteView p = batch.packet(i);
     uint32_t length = uint32_t(p.size());
     uint32_t caplen = length < snaplen ? length : snaplen;
+    uint32_t wire = batch.u32(COL_WIRE_LENGTH)[i];
+    if (wire < length) wire = length;
     if (!dst.has(at, 16 + size_t(caplen))) break;
     uint8_t* h = dst.data() + at;
     put_le32(h, ts_sec[k]);
     put_le32(h + 4, ts_nsec[k]);
     put_le32(h + 8, caplen);
-    put_le32(h + 12, length);
+    put_le32(h + 12, wire);
     std::memcpy(h + 16, p.data(), caplen);
     at += 16 + size_t(caplen);
     out->bytes = at;

@@ -2,7 +2,9 @@
 // writer (src/pcap/pcap-writer.ts). Each record is the 16-byte header
 // (ts_sec, ts_nsec, caplen, wire length; little-endian, as the writer's
 // nanosecond-magic file) and the packet's first caplen = min(length,
-// snaplen) bytes; the wire length is the packet's length.
+// snaplen) bytes; the wire length is its WIRE_LENGTH column, at least its
+// length (a packet captured short keeps what it had on the wire, grown by
+// what was pushed).
 #pragma once
 
 #include <cstddef>

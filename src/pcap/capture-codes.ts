@@ -21,6 +21,8 @@ export const CaptureCode = {
   LINKTYPE: 'ERR_CAPTURE_LINKTYPE',
   /** A pcapng packet names an interface its section did not describe. */
   INTERFACE: 'ERR_CAPTURE_INTERFACE',
+  /** A packet's timestamp cannot be written to a classic pcap (seconds outside [0, 2^32), e.g. from a pcapng if_tsoffset). */
+  TIMESTAMP: 'ERR_CAPTURE_TIMESTAMP',
   /** Writing a capture failed (I/O error, or use after close). */
   WRITE: 'ERR_CAPTURE_WRITE',
 } as const;

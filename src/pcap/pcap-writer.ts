@@ -160,8 +160,9 @@ export class PcapWriter {
 
   /**
    * append() of many packets in one native call per buffer
-   * (native/pcap_write.h): the records append(packet, tsSec[k], tsNsec[k])
-   * would write, in order. Same Promise contract as append().
+   * (native/pcap_write.h): the records append(packet, tsSec[k], tsNsec[k],
+   * max(its WIRE_LENGTH, its length)) would write, in order. Same Promise
+   * contract as append().
    */
   appendPackets(packets: BatchPackets): Promise<void> | undefined {
     const { batches, chunk, index, tsSec, tsNsec, count } = packets;
@@ -197,12 +198,9 @@ export class PcapWriter {
    * packet has grown since capture).
    */
   async writeBatch(batch: PacketBatch): Promise<void> {
-    for (let i = 0; i < batch.count; i++) {
-      if (batch.drop[i] !== 0) continue;
-      const data = batch.packet(i);
-      const wait = this.append(data, batch.tsSec[i], batch.tsNsec[i], Math.max(batch.wireLength[i], data.length));
-      if (wait) await wait;
-    }
+    const index = Uint32Array.from({ length: batch.count }, (_, i) => i).filter((i) => batch.drop[i] === 0);
+    const at = (col: Uint32Array): Uint32Array => Uint32Array.from(index, (i) => col[i]);
+    await this.appendPackets({ batches: [batch], chunk: null, index, tsSec: at(batch.tsSec), tsNsec: at(batch.tsNsec), count: index.length });
   }
 
   /** Writes what is buffered, syncs, closes and renames the file to its final path. */

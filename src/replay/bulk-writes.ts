@@ -24,7 +24,7 @@ export class BulkWrites {
 
   /**
    * Queues packet `i` of `batch` for `host:port` with its timestamp (seconds
-   * below 2^32). Returns a Promise to await when the frames queued before
+   * in [0, 2^32): replay() refuses captures stamped outside). Returns a Promise to await when the frames queued before
    * (for another port) had to be written first.
    */
   add(host: string, port: string, batch: PacketBatch, i: number, tsSec: number, tsNsec: number): Promise<void> | undefined {

@@ -14,6 +14,8 @@ import type { FallbackSlowPath } from './fallback-slow-path.js';
 export interface HostOutput {
   dpPort: number;
   frame: Uint8Array;
+  /** Length on the wire when more than the frame's bytes (a packet captured short); default its length. */
+  wireLength?: number;
 }
 
 /** What the model's per-packet path did with one frame. */
@@ -82,14 +84,14 @@ export interface HostRuntime {
   modelReceive(port: string, dpPort: number, frame: Uint8Array): ModelOutcome;
   /** Frames the slow path sent itself during the last engine.process() (packet-outs), by engine position. */
   takePacketOuts(): Map<number, HostOutput[]>;
+  /** False when settle() does nothing for packets the engine handled (the replay then skips it). */
+  readonly settles: boolean;
   /**
    * Sees the outcome of every packet the host processed, in input order,
    * before its outputs are written: may rewrite output frames in place
    * (vRouter: outer IPv4 IDs) and count (vRouter: vif, drop and flow
    * counters). `viaModel`: the model's per-packet path handled it.
    */
-  /** False when settle() does nothing for packets the engine handled (the replay then skips it). */
-  readonly settles: boolean;
   settle(dpPort: number, frame: Uint8Array, outputs: readonly HostOutput[], drop: string | undefined, viaModel: boolean): void;
   /** OpenFlow port number of a port (a `--trace` filter's in_port), if the host kind has them. */
   ofport(port: string): number | undefined;

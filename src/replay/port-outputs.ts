@@ -29,11 +29,11 @@ export class PortOutputs {
    * created, or a full buffer is being written): awaiting it keeps memory
    * bounded. Rejects with ERR_CAPTURE_WRITE on a write error.
    */
-  write(host: string, port: string, frame: Uint8Array, tsSec: number, tsNsec: number): Promise<void> | undefined {
+  write(host: string, port: string, frame: Uint8Array, tsSec: number, tsNsec: number, wireLength = frame.length): Promise<void> | undefined {
     const w = this.byHost.get(host)?.get(port);
-    if (w) return w.append(frame, tsSec, tsNsec);
+    if (w) return w.append(frame, tsSec, tsNsec, wireLength);
     const copy = frame.slice();
-    return this.open(host, port).then((opened) => opened.append(copy, tsSec, tsNsec));
+    return this.open(host, port).then((opened) => opened.append(copy, tsSec, tsNsec, wireLength));
   }
 
   /**

@@ -33,6 +33,8 @@ export interface Pending {
   index: number;
   tsSec: number;
   tsNsec: number;
+  /** Length on the wire (a captured packet's record says; a frame made here: its length). */
+  wireLength: number;
   hops: number;
   /** Selected by --trace: traced at every host it (or a frame made from it) enters. */
   traced: boolean;
@@ -88,7 +90,8 @@ export class RunBatches {
   /** Takes back batches nothing reads any more (a finished run's result chunks, a batch a run outgrew). */
   give(batches: readonly PacketBatch[]): void {
     for (const b of batches) {
-      if (b.capacity < MIN_SLOTS || b.capacity > this.maxPackets || b.headroom !== DEFAULT_HEADROOM) continue;
+      // only the sizes take() asks for (engine output and shard batches have others)
+      if (this.slotsFor(b.capacity) !== b.capacity || b.headroom !== DEFAULT_HEADROOM) continue;
       let list = this.spare.get(b.capacity);
       if (!list) this.spare.set(b.capacity, (list = []));
       if (list.length < SPARES_PER_SIZE && !list.some((s) => s.buffer === b.buffer)) list.push(b);
@@ -156,7 +159,7 @@ export class Run {
     if (this.room === 0) return false;
     const b = this.batchNow;
     if (b.count >= b.capacity || b.dataUsed + b.headroom + p.frame.length + b.tailroom > b.dataSize) this.grow(p.frame.length);
-    this.batchNow.append(p.frame, { inPort: p.src.dpPort, tsSec: p.tsSec, tsNsec: p.tsNsec });
+    this.batchNow.append(p.frame, { inPort: p.src.dpPort, tsSec: p.tsSec, tsNsec: p.tsNsec, wireLength: p.wireLength });
     this.push(p.src, p.index, p.tsSec, p.tsNsec, p.hops, p.traced, p.frame, 0, p.frame.length);
     p.src.counters.rx++;
     return true;
@@ -185,9 +188,7 @@ export class Run {
     return this.chunks[i].subarray(this.starts[i], this.starts[i] + this.lengths[i]);
   }
 
-  pending(i: number): Pending {
-    return { src: this.sources[i], frame: this.frame(i), index: this.index[i], tsSec: this.tsSec[i], tsNsec: this.tsNsec[i], hops: this.hops[i], traced: this.traced[i] };
-  }
+
 
   private push(src: Source, index: number, tsSec: number, tsNsec: number, hops: number, traced: boolean, chunk: Uint8Array, start: number, length: number): void {
     this.sources.push(src);

@@ -38,7 +38,8 @@ import { DROP_REASONS } from '../datapath/drop-reasons.js';
 import { pmdStatsJson } from '../datapath/stats.js';
 import { loadTopology } from '../model/load-topology.js';
 import { createParser, type Parser } from '../packet/parse.js';
-import { LinkType } from '../pcap/index.js';
+import { CaptureError } from '../errors.js';
+import { CaptureCode, LinkType } from '../pcap/index.js';
 import { vrouterHostsOf } from '../vrouter/topology.js';
 import type { VrouterCountersJson } from '../vrouter/stats.js';
 import { BulkWrites } from './bulk-writes.js';
@@ -268,26 +269,26 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
    * `dpPort` (`sent` is read before this returns); returns a Promise only
    * when the caller must wait (a file being created or flushed).
    */
-  const emit = (run: Run, i: number, dpPort: number, sent: Uint8Array): Promise<void> | undefined => {
+  const emit = (run: Run, i: number, dpPort: number, sent: Uint8Array, wireLength = sent.length): Promise<void> | undefined => {
     const sink = sinkOf(run.ctx, dpPort);
-    if (!sink.egressEdge) return send(run, i, sink, sent);
+    if (!sink.egressEdge) return send(run, i, sink, sent, wireLength);
     const src = run.sources[i];
     const edge = edges.egress(src.host, sink.port, sent);
     for (const reason of edge.drops) countDrop(reason, src, run.index[i]);
     let wait: Promise<void> | undefined;
     for (const frame of edge.frames) {
-      const w = send(run, i, sink, frame);
+      const w = send(run, i, sink, frame, frame === sent ? wireLength : frame.length);
       if (w) wait = wait ? wait.then(() => w) : w;
     }
     return wait;
   };
   /** Writes one frame to its port's file and hands it to the fabric when the port is on the underlay. */
-  const send = (run: Run, i: number, sink: Sink, frame: Uint8Array): Promise<void> | undefined => {
+  const send = (run: Run, i: number, sink: Sink, frame: Uint8Array, wireLength: number): Promise<void> | undefined => {
     const host = run.ctx.name;
     const tsSec = run.tsSec[i];
     const tsNsec = run.tsNsec[i];
     sink.counters.tx++;
-    const wait = outputs.write(host, sink.port, frame, tsSec, tsNsec);
+    const wait = outputs.write(host, sink.port, frame, tsSec, tsNsec, Math.max(wireLength, frame.length));
     if (!sink.fabric) return wait;
     const carried = fabric.carry(host, sink.port, frame, tsSec * 1e9 + tsNsec);
     if (carried.drops.length === 0 && carried.deliveries.length === 0) return wait;
@@ -308,6 +309,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         index: run.index[i],
         tsSec,
         tsNsec,
+        wireLength: to.frame.length,
         hops,
         traced: run.traced[i],
       });
@@ -383,7 +385,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     const output = (j: number): HostOutput => {
       const b = chunks[outChunk[j]];
       const k = outIndex[j];
-      return { dpPort: b.next[k], frame: b.packet(k) };
+      return { dpPort: b.next[k], frame: b.packet(k), wireLength: b.wireLength[k] };
     };
     let j = 0;
     for (let i = 0; i < run.count; i++) {
@@ -415,7 +417,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         if (drop !== undefined && !sentItself) countDrop(drop, src, run.index[i]);
         else if (outs.length === 0) countDrop(ctx.noOutputReason, src, run.index[i]);
         for (const o of outs) {
-          const w = emit(run, i, o.dpPort, o.frame);
+          const w = emit(run, i, o.dpPort, o.frame, o.wireLength);
           if (w) await w;
         }
         continue;
@@ -426,16 +428,15 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         const b = chunks[outChunk[k]];
         const at = outIndex[k];
         const sink = sinkOf(ctx, b.next[at]);
-        const tsSec = run.tsSec[i];
-        if (sink.bulk && tsSec <= 0xffffffff) {
+        if (sink.bulk) {
           sink.counters.tx++;
           if (sink.fabric) fabric.countUncarried(1);
-          const w = bulk.add(ctx.name, sink.port, b, at, tsSec, run.tsNsec[i]);
+          const w = bulk.add(ctx.name, sink.port, b, at, run.tsSec[i], run.tsNsec[i]);
           if (w) await w;
           continue;
         }
         await bulk.flush();
-        const w = emit(run, i, b.next[at], b.packet(at));
+        const w = emit(run, i, b.next[at], b.packet(at), b.wireLength[at]);
         if (w) await w;
       }
     }
@@ -511,7 +512,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       const traced =
         traceFilter?.matches({ input: src.file, frame: rec.index + 1, bytes: rec.data, port: { name: src.port, ofport: src.ctx.ofport(src.port) } }) === true;
       // rec.data is a view the reader never reuses
-      const captured: Pending = { src, frame: rec.data, index: rec.index, tsSec: rec.tsSec, tsNsec: rec.tsNsec, hops: 0, traced };
+      if (rec.tsSec < 0 || rec.tsSec > 0xffffffff)
+        throw new CaptureError(CaptureCode.TIMESTAMP, src.file, rec.byteOffset, rec.index, `timestamp ${rec.tsSec} s is outside what the pcap outputs can hold (0 to 2^32 - 1 s since 1970)`);
+      const captured: Pending = { src, frame: rec.data, index: rec.index, tsSec: rec.tsSec, tsNsec: rec.tsNsec, wireLength: rec.wireLength, hops: 0, traced };
       if (!src.ingressEdge) {
         if (traced || run?.ctx !== src.ctx || !run.add(captured)) await enter(captured);
         // The packets that follow in this capture while it stays first in the merge: straight into the same batch.
@@ -528,7 +531,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       }
       const edge = edges.ingress(src.host, src.port, rec.data, rec.tsSec * 1e9 + rec.tsNsec);
       for (const reason of edge.drops) countDrop(reason, src, rec.index);
-      for (const frame of edge.frames) await enter(frame === captured.frame ? captured : { ...captured, frame });
+      for (const frame of edge.frames) await enter(frame === captured.frame ? captured : { ...captured, frame, wireLength: frame.length });
     }
     await settleAll();
     completed = true;

@@ -56,6 +56,13 @@ TEST(snaplen_cuts_the_data_and_keeps_the_wire_length) {
   CHECK_EQ(scan.bytes, size_t(16 + 40));
   CHECK_EQ(le32_at(dst, 8), 40u);
   CHECK_EQ(le32_at(dst, 12), 100u);
+  // a packet captured short keeps its wire length (the WIRE_LENGTH column)
+  std::vector<uint8_t> f(60, 3);
+  CHECK(o.b.append(f.data(), 60, 150, 0, 0, 1) == Status::OK);
+  index[0] = 1;
+  CHECK(write_pcap_records(&o.b, 1, nullptr, index, sec, nsec, 1, 65535, MutByteView(dst.data(), dst.size()), &scan) == Status::OK);
+  CHECK_EQ(le32_at(dst, 8), 60u);
+  CHECK_EQ(le32_at(dst, 12), 150u);
 }
 
 TEST(stops_before_a_record_that_does_not_fit_and_refuses_bad_indices) {

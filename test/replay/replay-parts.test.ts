@@ -4,7 +4,7 @@
  * different ports), the underlay's destination lookup.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame } from '../../src/packet/frame-builder.js';
 import { PcapWriter } from '../../src/pcap/pcap-writer.js';
 import { PacketBatch } from '../../src/datapath/batch.js';
+import { packageRoot } from '../../src/datapath/native.js';
 import { InputMerge } from '../../src/replay/merge-inputs.js';
+import { replay } from '../../src/replay/replay.js';
 import { parseReplayInput } from '../../src/replay/replay-input.js';
 import { ipv4Destination } from '../../src/replay/fabric.js';
 import { concat, pcapng, udpFrame } from '../pcap/fixtures/capture-builder.js';
@@ -218,5 +220,51 @@ describe('ipv4Destination', () => {
     expect(ipv4Destination(buildFrame([eth, { vlan: { vid: 10 } }, { vlan: { vid: 20 } }, ip]))).toBe('198.18.0.2');
     expect(ipv4Destination(buildFrame([eth, { arp: { op: 1, sha: '02:00:00:00:00:01', spa: '198.18.0.1', tha: '00:00:00:00:00:00', tpa: '198.18.0.2' } }]))).toBeUndefined();
     expect(ipv4Destination(buildFrame([eth, ip]).subarray(0, 14 + 19))).toBeUndefined();
+  });
+});
+
+describe('replay of captured packets, in bulk or one by one', () => {
+  const topology = join(packageRoot(), 'examples', 'neutron-vxlan', 'topology.yaml');
+  const frame = (k: number): Uint8Array =>
+    buildFrame([
+      { eth: { src: 'fa:16:3e:00:00:01', dst: 'fa:16:3e:00:00:03' } },
+      { ipv4: { src: '192.0.2.1', dst: '192.0.2.3', proto: 17, ttl: 64 } },
+      { udp: { sport: 10000 + (k % 7), dport: 5001 } },
+    ], new Uint8Array(100));
+
+  it('keeps each record\'s wire length (snaplen-cut frames) and gives the same outputs and report with --trace (every packet one by one)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vs-cut-'));
+    const file = join(dir, 'cut.pcap');
+    const w = await PcapWriter.create(file, { snaplen: 60 });
+    // 600 frames of 142 bytes cut to 60: the IPv4 total length says more than was captured
+    for (let k = 0; k < 600; k++) await w.write(frame(k), 1_700_000_000, k * 1000);
+    await w.close();
+    const runs = [];
+    for (const trace of [undefined, 'cut.pcap#600']) {
+      const outDir = join(dir, trace ? 'traced' : 'bulk');
+      const report = await replay({ topology, inputs: [{ host: 'compute1', port: 'vm1', file }], outDir, inProcess: true, ...(trace ? { trace } : {}) });
+      runs.push({ report, files: Object.fromEntries(report.outputs.map((o) => [o.file, readFileSync(join(outDir, o.file))])) });
+    }
+    const [bulk, traced] = runs;
+    // packet 600 is traced at compute1 and, flooded through the tunnel, at compute2
+    expect(traced.report.traces?.map((t) => [t.index, t.host])).toEqual([[599, 'compute1'], [599, 'compute2']]);
+    expect(traced.files).toEqual(bulk.files);
+    expect(traced.report.ports).toEqual(bulk.report.ports);
+    expect(traced.report.drops).toEqual(bulk.report.drops);
+    expect(traced.report.packets).toEqual(bulk.report.packets);
+    // tshark: every frame out of the tunnel port keeps the 142-byte inner frame's wire length plus VXLAN's 50
+    const lens = execFileSync('tshark', ['-r', join(dir, 'bulk', 'compute1-p0.pcap'), '-T', 'fields', '-e', 'frame.len', '-e', 'frame.cap_len'], { encoding: 'utf8' }).trim().split('\n');
+    expect(new Set(lens)).toEqual(new Set(['192\t110']));
+  });
+
+  it('refuses a capture stamped before 1970 (pcapng if_tsoffset) with one clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vs-ts-'));
+    const file = join(dir, 'early.pcapng');
+    const LE = true;
+    writeFileSync(file, concat(pcapng.shb(LE), pcapng.idb(LE, { linkType: 1, tsoffset: -10n }), pcapng.epb(LE, { iface: 0, ts: 1n, data: frame(0) })));
+    await expect(replay({ topology, inputs: [{ host: 'compute1', port: 'vm1', file }], outDir: join(dir, 'out'), inProcess: true })).rejects.toMatchObject({
+      code: 'ERR_CAPTURE_TIMESTAMP',
+      message: expect.stringContaining('outside what the pcap outputs can hold'),
+    });
   });
 });

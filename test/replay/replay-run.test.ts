@@ -13,7 +13,7 @@ const ctx = { name: 'h1' } as HostRuntime;
 const source = (): Source => ({ host: 'h1', port: 'p', dpPort: 3, file: 'in.pcap', viaUnderlay: false, ctx, counters: { host: 'h1', port: 'p', rx: 0, tx: 0, drops: 0 }, ingressEdge: false });
 const frame = (n: number, size: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (n + i) & 0xff);
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
-const pending = (src: Source, n: number, size: number): Pending => ({ src, frame: frame(n, size), index: n, tsSec: 1000 + n, tsNsec: n, hops: 0, traced: false });
+const pending = (src: Source, n: number, size: number): Pending => ({ src, frame: frame(n, size), index: n, tsSec: 1000 + n, tsNsec: n, wireLength: size + 4, hops: 0, traced: false });
 
 describe('Run', () => {
   it('starts small, grows by copying, keeps every packet and ends at maxPackets', () => {
@@ -31,9 +31,9 @@ describe('Run', () => {
     expect(b.count).toBe(100);
     sizes.forEach((size, n) => {
       expect(same(b.packet(n), frame(n, size))).toBe(true);
-      expect([b.tsSec[n], b.tsNsec[n], b.inPort[n], b.wireLength[n]]).toEqual([1000 + n, n, 3, size]);
+      expect([b.tsSec[n], b.tsNsec[n], b.inPort[n], b.wireLength[n]]).toEqual([1000 + n, n, 3, size + 4]);
       expect(same(run.frame(n), frame(n, size))).toBe(true);
-      expect(run.pending(n)).toMatchObject({ index: n, tsSec: 1000 + n, tsNsec: n, hops: 0, traced: false });
+      expect([run.index[n], run.tsSec[n], run.tsNsec[n], run.hops[n], run.traced[n]]).toEqual([n, 1000 + n, n, 0, false]);
     });
   });
 
