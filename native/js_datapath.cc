@@ -123,9 +123,10 @@ Napi::Value rss_shard_js(const Napi::CallbackInfo& info) {
       throw_status(env, Status::BATCH_FULL, "rssShard: shard too large");
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, layout.total_size);
     auto* mem = static_cast<uint8_t*>(ab.Data());
-    batch_init_zeroed(mem, layout.total_size, plan.count[s], uint32_t(plan.data[s]), in.header().headroom,
-                      in.header().tailroom);  // V8 zero-fills new ArrayBuffers
-    Batch::open(mem, layout.total_size, &shards[s]);
+    Status made = batch_init_zeroed(mem, layout.total_size, plan.count[s], uint32_t(plan.data[s]), in.header().headroom,
+                                    in.header().tailroom);  // V8 zero-fills new ArrayBuffers
+    if (made == Status::OK) made = Batch::open(mem, layout.total_size, &shards[s]);
+    if (made != Status::OK) throw_status(env, made, "rssShard: shard batch");
     buffers.Set(s, ab);
   }
   std::vector<std::vector<uint32_t>> index;

@@ -36,8 +36,7 @@ double number_field(Napi::Object o, const char* name, double max) {
 
 Napi::Value append_pcap_records_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ByteView src = bytes_arg(info, 0, "src");
-  Batch batch = batch_arg(info, 1, "batch");
+  // The options first: reading them may run JavaScript (getters), which must not see pointers taken before.
   if (!info[2].IsObject()) throw_type(env, "an object for options", info[2]);
   Napi::Object o = info[2].As<Napi::Object>();
   PcapRecordOptions opt;
@@ -55,6 +54,8 @@ Napi::Value append_pcap_records_js(const Napi::CallbackInfo& info) {
     opt.limit_nsec = uint32_t(number_field(l, "nsec", 999999999));
     opt.limit_inclusive = bool_field(l, "inclusive");
   }
+  ByteView src = bytes_arg(info, 0, "src");
+  Batch batch = batch_arg(info, 1, "batch");
   Napi::Uint32Array offsets = u32array_arg(info, 3, "dataOffsets");
   if (offsets.ElementLength() < opt.max_packets) throw_range(env, "dataOffsets holds fewer entries than options.maxPackets");
   PcapRecordScan scan = append_pcap_records(src, opt, batch, offsets.Data());
