@@ -71,13 +71,15 @@ Napi::Value execute_actions_js(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// Per-port RSS layers from a Uint32Array of (port, layer) pairs.
-std::vector<std::pair<uint32_t, RssLayer>> rss_ports_arg(const Napi::CallbackInfo& info, size_t i) {
-  Napi::Uint32Array a = u32array_arg(info, i, "rssPorts");
-  if (a.ElementLength() % 2) throw_range(info.Env(), "expected (port, layer) pairs for rssPorts, received an odd length");
+// Per-port RSS layers from a Uint32Array of (port, layer) pairs (rssShard's argument, the Datapath option).
+std::vector<std::pair<uint32_t, RssLayer>> rss_ports(Napi::Env env, const Napi::Value& v) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw_type(env, "a Uint32Array of (port, layer) pairs for rssPorts", v);
+  Napi::Uint32Array a = v.As<Napi::Uint32Array>();
+  if (a.ElementLength() % 2) throw_range(env, "expected (port, layer) pairs for rssPorts, received an odd length");
   std::vector<std::pair<uint32_t, RssLayer>> out;
   for (size_t k = 0; k < a.ElementLength(); k += 2) {
-    if (a.Data()[k + 1] > 1) throw_range(info.Env(), "expected layer 0 (outer) or 1 (inner) in rssPorts, received " + std::to_string(a.Data()[k + 1]));
+    if (a.Data()[k + 1] > 1) throw_range(env, "expected layer 0 (outer) or 1 (inner) in rssPorts, received " + std::to_string(a.Data()[k + 1]));
     out.emplace_back(a.Data()[k], RssLayer(a.Data()[k + 1]));
   }
   return out;
@@ -103,7 +105,7 @@ Napi::Value rss_shard_js(const Napi::CallbackInfo& info) {
   bool keep_largest = info.Length() > 5 && info[5].ToBoolean().Value();
   RssPortLayers layers;
   layers.fallback = RssLayer(layer);
-  if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) layers.ports = rss_ports_arg(info, 6);
+  if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) layers.ports = rss_ports(env, info[6]);
   ShardPlan plan;
   Status st = shard_plan(in, link_type, layers, table.data(), n, &plan);
   if (st != Status::OK) throw_status(env, st, "rssShard");
@@ -186,16 +188,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
       if (layer > 1) throw_status(env, Status::BAD_ARGUMENT, "Datapath rssLayer (0 outer, 1 inner)");
       cfg.rss_layer = RssLayer(layer);
       Napi::Value ports = o.Get("rssPorts");
-      if (!ports.IsUndefined()) {
-        if (!ports.IsTypedArray() || ports.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-          throw_type(env, "a Uint32Array of (port, layer) pairs for rssPorts", ports);
-        Napi::Uint32Array a = ports.As<Napi::Uint32Array>();
-        if (a.ElementLength() % 2) throw_range(env, "expected (port, layer) pairs for rssPorts, received an odd length");
-        for (size_t k = 0; k < a.ElementLength(); k += 2) {
-          if (a.Data()[k + 1] > 1) throw_range(env, "expected layer 0 (outer) or 1 (inner) in rssPorts");
-          cfg.rss_ports.emplace_back(a.Data()[k], RssLayer(a.Data()[k + 1]));
-        }
-      }
+      if (!ports.IsUndefined()) cfg.rss_ports = rss_ports(env, ports);
       Napi::Value c = o.Get("cache");
       if (!c.IsUndefined()) cfg.cache_enabled = c.ToBoolean().Value();
       if (!link_type_supported(cfg.link_type)) throw_status(env, Status::BAD_ARGUMENT, "Datapath linkType");
