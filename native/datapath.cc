@@ -76,6 +76,11 @@ Status Datapath::classify_at(const Batch& in, uint32_t depth, uint32_t max_epoch
     if (st != Status::OK) return st;
     rss_hash_batch(in, rss_layers_);
   }
+  if (depth == 0) {
+    const uint32_t* flags = in.u32(COL_FLAGS);
+    for (uint32_t i = 0; i < n; i++)
+      if ((flags[i] & FLAG_MALFORMED) && p.answer[i] != kForeign) stats_.malformed++;
+  }
   cache_.tick();
   if (pending_.empty()) cache_.release_retired();
   const uint16_t* drop = in.u16(COL_DROP);

@@ -49,6 +49,7 @@ struct ShardFilter {
 
 struct DatapathStats {
   uint64_t packets = 0;        // packets classified
+  uint64_t malformed = 0;      // of them, what the parser called malformed on entry (recirculations not counted)
   uint64_t batches = 0;
   uint64_t upcalls = 0;        // misses returned to the slow path
   uint64_t executed = 0;       // packets run through an action program

@@ -385,6 +385,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
     set("outputs", s.outputs);
     set("userspace", s.userspace);
     set("recirculated", s.recirculated);
+    set("malformed", s.malformed);
     set("dropped", s.dropped);
     set("cycles", s.cycles);
     set("emcHits", c.emc_hits);

@@ -5,7 +5,7 @@
 // well-formed records at the start of src and stops before anything else.
 //
 // writePcapRecords(batches: ArrayBuffer[], chunk: Uint32Array | null, index: Uint32Array,
-//                  tsSec: Uint32Array, tsNsec: Uint32Array, count, snaplen, dst: Uint8Array, dstOffset)
+//                  count, snaplen, dst: Uint8Array, dstOffset)
 //   -> { bytes, records }
 // The bulk path of the pcap writer (native/pcap_write.h): records for those
 // packets from dst[dstOffset] on, as many as fit.
@@ -85,20 +85,17 @@ Napi::Value write_pcap_records_js(const Napi::CallbackInfo& info) {
     chunk_length = uint32_t(c.ElementLength());
   }
   Napi::Uint32Array index = u32array_arg(info, 2, "index");
-  Napi::Uint32Array ts_sec = u32array_arg(info, 3, "tsSec");
-  Napi::Uint32Array ts_nsec = u32array_arg(info, 4, "tsNsec");
-  uint32_t count = u32_arg(info, 5, "count");
-  uint32_t snaplen = u32_arg(info, 6, "snaplen");
-  if (count > index.ElementLength() || count > ts_sec.ElementLength() || count > ts_nsec.ElementLength() || count > chunk_length)
-    throw_range(env, "count exceeds chunk, index, tsSec or tsNsec");
-  if (!info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw_type(env, "a Uint8Array for dst", info[7]);
-  Napi::Uint8Array dst = info[7].As<Napi::Uint8Array>();
-  uint32_t dst_offset = u32_arg(info, 8, "dstOffset");
+  uint32_t count = u32_arg(info, 3, "count");
+  uint32_t snaplen = u32_arg(info, 4, "snaplen");
+  if (count > index.ElementLength() || count > chunk_length) throw_range(env, "count exceeds chunk or index");
+  if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw_type(env, "a Uint8Array for dst", info[5]);
+  Napi::Uint8Array dst = info[5].As<Napi::Uint8Array>();
+  uint32_t dst_offset = u32_arg(info, 6, "dstOffset");
   if (dst_offset > dst.ElementLength()) throw_range(env, "dstOffset is past the end of dst");
   PcapWriteScan scan;
-  Status st = write_pcap_records(batches.data(), uint32_t(batches.size()), chunk, index.Data(), ts_sec.Data(), ts_nsec.Data(),
-                                 count, snaplen, MutByteView(dst.Data() + dst_offset, dst.ElementLength() - dst_offset), &scan);
+  Status st = write_pcap_records(batches.data(), uint32_t(batches.size()), chunk, index.Data(), count, snaplen,
+                                 MutByteView(dst.Data() + dst_offset, dst.ElementLength() - dst_offset), &scan);
   if (st != Status::OK) throw_status(env, st, "writePcapRecords");
   Napi::Object out = Napi::Object::New(env);
   out.Set("bytes", double(scan.bytes));

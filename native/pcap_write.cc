@@ -15,8 +15,7 @@ void put_le32(uint8_t* p, uint32_t v) {
 }  // namespace
 
 Status write_pcap_records(const Batch* batches, uint32_t batch_count, const uint32_t* chunk, const uint32_t* index,
-                          const uint32_t* ts_sec, const uint32_t* ts_nsec, uint32_t count, uint32_t snaplen,
-                          MutByteView dst, PcapWriteScan* out) {
+                          uint32_t count, uint32_t snaplen, MutByteView dst, PcapWriteScan* out) {
   *out = PcapWriteScan();
   size_t at = 0;
   for (uint32_t k = 0; k < count; k++) {
@@ -25,6 +24,8 @@ Status write_pcap_records(const Batch* batches, uint32_t batch_count, const uint
     const Batch& batch = batches[c];
     uint32_t i = index[k];
     if (i >= batch.count() || !batch.packet_valid(i)) return Status::BAD_ARGUMENT;
+    uint32_t ts_nsec = batch.u32(COL_TS_NSEC)[i];
+    if (ts_nsec >= 1000000000u) return Status::BAD_ARGUMENT;
     MutByteView p = batch.packet(i);
     uint32_t length = uint32_t(p.size());
     uint32_t caplen = length < snaplen ? length : snaplen;
@@ -32,8 +33,8 @@ Status write_pcap_records(const Batch* batches, uint32_t batch_count, const uint
     if (wire < length) wire = length;
     if (!dst.has(at, 16 + size_t(caplen))) break;
     uint8_t* h = dst.data() + at;
-    put_le32(h, ts_sec[k]);
-    put_le32(h + 4, ts_nsec[k]);
+    put_le32(h, batch.u32(COL_TS_SEC)[i]);
+    put_le32(h + 4, ts_nsec);
     put_le32(h + 8, caplen);
     put_le32(h + 12, wire);
     std::memcpy(h + 16, p.data(), caplen);

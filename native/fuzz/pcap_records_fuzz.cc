@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   require(scan.bytes <= src.size());
   require(ob.b.count() == scan.packets);
   bool own_format = opt.little_endian && opt.nanosecond;
-  uint32_t index[64], sec[64], nsec[64];
+  uint32_t index[64];
   for (uint32_t i = 0; i < scan.packets; i++) {
     MutByteView p = ob.b.packet(i);
     require(offsets[i] >= 16 && offsets[i] + p.size() <= scan.bytes);
@@ -48,15 +48,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint32_t frac = uint32_t(h[4]) | uint32_t(h[5]) << 8 | uint32_t(h[6]) << 16 | uint32_t(h[7]) << 24;
     if (ob.b.u32(COL_WIRE_LENGTH)[i] != p.size() || frac >= 1000000000u) own_format = false;
     index[i] = i;
-    sec[i] = ob.b.u32(COL_TS_SEC)[i];
-    nsec[i] = ob.b.u32(COL_TS_NSEC)[i];
     require(p.size() <= opt.max_caplen && p.size() <= ob.b.u32(COL_WIRE_LENGTH)[i]);
     require(p.size() == 0 || std::memcmp(p.data(), src.data() + offsets[i], p.size()) == 0);
     require(ob.b.u32(COL_TS_NSEC)[i] < 1000000000u);
   }
   std::vector<uint8_t> back(scan.bytes + 1);
   PcapWriteScan w;
-  require(write_pcap_records(&ob.b, 1, nullptr, index, sec, nsec, scan.packets, 262144, MutByteView(back.data(), back.size()), &w) ==
+  require(write_pcap_records(&ob.b, 1, nullptr, index, scan.packets, 262144, MutByteView(back.data(), back.size()), &w) ==
           Status::OK);
   require(w.records == scan.packets && w.bytes <= scan.bytes);
   if (own_format) require(w.bytes == scan.bytes && std::memcmp(back.data(), src.data(), scan.bytes) == 0);

@@ -93,6 +93,8 @@ export interface NativeDatapathStats {
   userspace: number;
   /** Packets handed to recirculation (recirc()). */
   recirculated: number;
+  /** Packets the parser called malformed as they entered (recirculations not counted). */
+  malformed: number;
   dropped: number;
   cycles: number;
   emcHits: number;
@@ -213,18 +215,11 @@ export interface NativeAddon {
   Reassembler: new (limits?: { maxDatagrams?: number; maxBytes?: number; timeoutNs?: number; timeout6Ns?: number }) => NativeReassembler;
   /** native/js_pcap.cc: the classic pcap reader's bulk path (native/pcap_records.h); dataOffsets gets each record's data offset in src. */
   appendPcapRecords(src: Uint8Array, batch: ArrayBuffer, options: NativePcapRecordOptions, dataOffsets: Uint32Array): { bytes: number; packets: number };
-  /** The pcap writer's bulk path (native/pcap_write.h): records for packets index[k] of batches[chunk[k]] (k < count) into dst from dstOffset, as many as fit. */
-  writePcapRecords(
-    batches: ArrayBuffer[],
-    chunk: Uint32Array | null,
-    index: Uint32Array,
-    tsSec: Uint32Array,
-    tsNsec: Uint32Array,
-    count: number,
-    snaplen: number,
-    dst: Uint8Array,
-    dstOffset: number,
-  ): { bytes: number; records: number };
+  /**
+   * The pcap writer's bulk path (native/pcap_write.h): records for packets index[k] of batches[chunk[k]] (k < count), stamped
+   * with their TS columns, into dst from dstOffset, as many as fit.
+   */
+  writePcapRecords(batches: ArrayBuffer[], chunk: Uint32Array | null, index: Uint32Array, count: number, snaplen: number, dst: Uint8Array, dstOffset: number): { bytes: number; records: number };
 }
 
 /** Options of appendPcapRecords (native/pcap_records.h PcapRecordOptions). */

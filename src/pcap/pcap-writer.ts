@@ -36,13 +36,11 @@ const DEFAULT_BUFFER = 1 << 20;
 const GLOBAL_HEADER = 24;
 const RECORD_HEADER = 16;
 
-/** Packets of batches to write: packet index[k] of batches[chunk[k]] (of batches[0] when chunk is null), stamped tsSec[k] / tsNsec[k], for k < count. */
+/** Packets of batches to write: packet index[k] of batches[chunk[k]] (of batches[0] when chunk is null), for k < count. */
 export interface BatchPackets {
   batches: readonly PacketBatch[];
   chunk: Uint32Array | null;
   index: Uint32Array;
-  tsSec: Uint32Array;
-  tsNsec: Uint32Array;
   count: number;
 }
 
@@ -55,6 +53,8 @@ export class PcapWriter {
   readonly snaplen: number;
   private buf: Uint8Array;
   private view: DataView;
+  /** The buffer of the last flush, once its write is done: the next flush's buffer (no allocation and zeroing per flush). */
+  private spare: Uint8Array | undefined;
   private used = 0;
   private offset = 0; // file bytes handed to flushes so far
   private packets = 0;
@@ -160,20 +160,18 @@ export class PcapWriter {
 
   /**
    * append() of many packets in one native call per buffer
-   * (native/pcap_write.h): the records append(packet, tsSec[k], tsNsec[k],
-   * max(its WIRE_LENGTH, its length)) would write, in order. Same Promise
-   * contract as append().
+   * (native/pcap_write.h): the records append(packet, its TS_SEC, its
+   * TS_NSEC, max(its WIRE_LENGTH, its length)) would write, in order. Same
+   * Promise contract as append().
    */
   appendPackets(packets: BatchPackets): Promise<void> | undefined {
-    const { batches, chunk, index, tsSec, tsNsec, count } = packets;
+    const { batches, chunk, index, count } = packets;
     this.checkOpen();
-    if (count > index.length || count > tsSec.length || count > tsNsec.length || (chunk !== null && count > chunk.length))
-      throw new RangeError(`expected count <= the chunk, index and timestamp lengths, received ${count}`);
-    for (let k = 0; k < count; k++) if (tsNsec[k] >= 1e9) throw new RangeError(`expected an integer in [0, 1e9) for tsNsec, received ${tsNsec[k]}`);
+    if (count > index.length || (chunk !== null && count > chunk.length)) throw new RangeError(`expected count <= the chunk and index lengths, received ${count}`);
     const buffers = batches.map((b) => b.buffer);
     let wait: Promise<void> | undefined;
     for (let done = 0; done < count; ) {
-      const r = native().writePcapRecords(buffers, chunk && chunk.subarray(done), index.subarray(done), tsSec.subarray(done), tsNsec.subarray(done), count - done, this.snaplen, this.buf, this.used);
+      const r = native().writePcapRecords(buffers, chunk && chunk.subarray(done), index.subarray(done), count - done, this.snaplen, this.buf, this.used);
       this.used += r.bytes;
       this.packets += r.records;
       done += r.records;
@@ -199,8 +197,7 @@ export class PcapWriter {
    */
   async writeBatch(batch: PacketBatch): Promise<void> {
     const index = Uint32Array.from({ length: batch.count }, (_, i) => i).filter((i) => batch.drop[i] === 0);
-    const at = (col: Uint32Array): Uint32Array => Uint32Array.from(index, (i) => col[i]);
-    await this.appendPackets({ batches: [batch], chunk: null, index, tsSec: at(batch.tsSec), tsNsec: at(batch.tsNsec), count: index.length });
+    await this.appendPackets({ batches: [batch], chunk: null, index, count: index.length });
   }
 
   /** Writes what is buffered, syncs, closes and renames the file to its final path. */
@@ -233,14 +230,22 @@ export class PcapWriter {
   /** Hands the buffered bytes to the file; resolves when at most this flush is still pending. */
   private flush(): Promise<void> {
     if (this.used === 0) return this.inFlight;
-    const bytes = this.buf.subarray(0, this.used);
+    const full = this.buf;
+    const bytes = full.subarray(0, this.used);
     const position = this.offset;
     this.offset += this.used;
-    this.replaceBuffer(this.bufferSize);
+    if (this.spare) {
+      this.buf = this.spare;
+      this.view = new DataView(this.buf.buffer);
+      this.spare = undefined;
+    } else this.replaceBuffer(this.bufferSize);
     this.used = 0;
     const previous = this.inFlight;
     this.inFlight = previous
       .then(() => (this.failure === undefined ? this.writeAll(bytes, position) : undefined))
+      .then(() => {
+        if (full.length === this.bufferSize) this.spare = full;
+      })
       .catch((err: unknown) => {
         this.failure ??= err;
       });

@@ -14,37 +14,36 @@ export class BulkWrites {
   private host = '';
   private port = '';
   private count = 0;
-  private batches: PacketBatch[] = [];
+  private batches: readonly PacketBatch[] = [];
   private chunk: Uint32Array<ArrayBuffer> = new Uint32Array(256);
   private index: Uint32Array<ArrayBuffer> = new Uint32Array(256);
-  private tsSec: Uint32Array<ArrayBuffer> = new Uint32Array(256);
-  private tsNsec: Uint32Array<ArrayBuffer> = new Uint32Array(256);
 
   constructor(private readonly outputs: PortOutputs) {}
 
   /**
-   * Queues packet `i` of `batch` for `host:port` with its timestamp (seconds
-   * in [0, 2^32): replay() refuses captures stamped outside). Returns a Promise to await when the frames queued before
-   * (for another port) had to be written first.
+   * Queues packets index[k] of batches[chunk[k]], k in [from, to), for
+   * `host:port` (each stamped with its TS columns). Returns a Promise to
+   * await when the frames queued before (for another port, or from other
+   * batches) had to be written first.
    */
-  add(host: string, port: string, batch: PacketBatch, i: number, tsSec: number, tsNsec: number): Promise<void> | undefined {
-    const wait = this.count > 0 && (port !== this.port || host !== this.host) ? this.flush() : undefined;
-    if (this.count === this.index.length) {
-      this.chunk = grown(this.chunk);
-      this.index = grown(this.index);
-      this.tsSec = grown(this.tsSec);
-      this.tsNsec = grown(this.tsNsec);
+  add(host: string, port: string, batches: readonly PacketBatch[], chunk: Uint32Array, index: Uint32Array, from: number, to: number): Promise<void> | undefined {
+    const wait = this.count > 0 && (port !== this.port || host !== this.host || batches !== this.batches) ? this.flush() : undefined;
+    const n = to - from;
+    if (this.count + n > this.index.length) {
+      this.chunk = grown(this.chunk, this.count + n);
+      this.index = grown(this.index, this.count + n);
     }
-    let c = this.batches.length - 1;
-    while (c >= 0 && this.batches[c] !== batch) c--;
-    if (c < 0) c = this.batches.push(batch) - 1;
+    if (n === 1) {
+      this.chunk[this.count] = chunk[from];
+      this.index[this.count] = index[from];
+    } else {
+      this.chunk.set(chunk.subarray(from, to), this.count);
+      this.index.set(index.subarray(from, to), this.count);
+    }
     this.host = host;
     this.port = port;
-    this.chunk[this.count] = c;
-    this.index[this.count] = i;
-    this.tsSec[this.count] = tsSec;
-    this.tsNsec[this.count] = tsNsec;
-    this.count++;
+    this.batches = batches;
+    this.count += n;
     return wait;
   }
 
@@ -59,23 +58,22 @@ export class BulkWrites {
       batches,
       chunk: batches.length > 1 ? this.chunk : null,
       index: this.index,
-      tsSec: this.tsSec,
-      tsNsec: this.tsNsec,
       count: n,
     });
     if (w) {
       // The arrays are replaced, not reused, while the write may still read them.
       this.chunk = new Uint32Array(this.chunk.length);
       this.index = new Uint32Array(this.index.length);
-      this.tsSec = new Uint32Array(this.tsSec.length);
-      this.tsNsec = new Uint32Array(this.tsNsec.length);
     }
     return w;
   }
 }
 
-function grown(a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
-  const b = new Uint32Array(a.length * 2);
+/** A copy of `a` with room for at least `need` elements. */
+function grown(a: Uint32Array<ArrayBuffer>, need: number): Uint32Array<ArrayBuffer> {
+  let size = a.length * 2;
+  while (size < need) size *= 2;
+  const b = new Uint32Array(size);
   b.set(a);
   return b;
 }

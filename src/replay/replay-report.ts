@@ -69,7 +69,7 @@ export interface ReplayReport {
     captured: number;
     /** Frames the underlay carried between hosts. */
     underlay: number;
-    /** Frames our parser calls malformed (they are still replayed). */
+    /** Frames our parser called malformed as they entered a host's datapath, captured or carried by the underlay (they are still replayed: dropped with the parser's reason). */
     malformed: number;
     /** Packets the engine could not express, run through the host model's per-packet path (see `fallbackReasons`). */
     modelFallback: number;

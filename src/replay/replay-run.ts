@@ -1,10 +1,10 @@
 /**
  * The packets `replay()` hands to one host's engine at a time (a run): the
- * batch being filled, and per packet where it came from, its timestamp and
- * the bytes it entered with (the engine may rewrite the batch in place).
+ * batch being filled, and where its packets came from, their timestamps and
+ * the bytes they entered with (the engine may rewrite the batch in place).
  * Packets are added one by one (a Pending: an underlay delivery, a captured
  * packet that needed a look) or many at once, natively, straight from a
- * capture's read buffer (addBulk: no object per packet).
+ * capture's read buffer (addBulk: one segment, nothing per packet).
  */
 import { PacketBatch } from '../datapath/batch.js';
 import type { BulkAppend } from '../pcap/index.js';
@@ -102,26 +102,36 @@ export class RunBatches {
 /** The headroom of run batches (PacketBatch.create's default). */
 const DEFAULT_HEADROOM = 128;
 
-export class Run {
-  /** Per packet, in batch order. */
-  readonly sources: Source[] = [];
-  readonly index: number[] = [];
-  readonly tsSec: number[] = [];
-  readonly tsNsec: number[] = [];
-  readonly hops: number[] = [];
-  readonly traced: boolean[] = [];
-  /** The bytes each packet entered with: `length` bytes of `chunk` from `start`. */
-  private readonly chunks: Uint8Array[] = [];
-  private readonly starts: number[] = [];
-  private readonly lengths: number[] = [];
+/**
+ * Consecutive packets of a run with one origin: captured packets
+ * firstIndex, firstIndex + 1, ... of src.file (a bulk append), or one frame.
+ */
+export interface Segment {
+  /** Its first packet's position in the run. */
+  from: number;
+  count: number;
+  src: Source;
+  firstIndex: number;
+  hops: number;
+  traced: boolean;
+  /** Packet from + k entered with the bytes of `chunk` from starts[k] (its LENGTH when the run was sealed). */
+  chunk: Uint8Array;
+  starts: Uint32Array | readonly number[];
+}
 
+export class Run {
+  /** The packets by origin, in batch order. */
+  readonly segments: Segment[] = [];
+  /** Per packet, from seal() on: timestamp and the length it entered with. */
+  tsSec: Uint32Array = EMPTY_U32;
+  tsNsec: Uint32Array = EMPTY_U32;
+  private lengths: Uint32Array = EMPTY_U32;
+  private packets = 0;
   private batchNow: PacketBatch;
 
   constructor(
     readonly ctx: HostRuntime,
     private readonly batches: RunBatches,
-    /** Packets read from captures (counted when malformed), not delivered by the underlay. */
-    readonly fromCapture: boolean,
     /** Packets the run expects (its first batch's size) and the first one's length. */
     expected: number,
     firstFrame: number,
@@ -135,12 +145,12 @@ export class Run {
   }
 
   get count(): number {
-    return this.sources.length;
+    return this.packets;
   }
 
   /** Packets the run may still take. */
   get room(): number {
-    return this.batches.maxPackets - this.sources.length;
+    return this.batches.maxPackets - this.packets;
   }
 
   /** Slots left in the current batch. */
@@ -160,16 +170,16 @@ export class Run {
     const b = this.batchNow;
     if (b.count >= b.capacity || b.dataUsed + b.headroom + p.frame.length + b.tailroom > b.dataSize) this.grow(p.frame.length);
     this.batchNow.append(p.frame, { inPort: p.src.dpPort, tsSec: p.tsSec, tsNsec: p.tsNsec, wireLength: p.wireLength });
-    this.push(p.src, p.index, p.tsSec, p.tsNsec, p.hops, p.traced, p.frame, 0, p.frame.length);
+    this.segments.push({ from: this.packets, count: 1, src: p.src, firstIndex: p.index, hops: p.hops, traced: p.traced, chunk: p.frame, starts: ONE_START });
+    this.packets++;
     p.src.counters.rx++;
     return true;
   }
 
   /** Takes note of packets a capture reader appended to the batch itself (InputMerge.appendFollowing). */
   addBulk(src: Source, bulk: BulkAppend): void {
-    const b = this.batch;
-    for (let k = 0, slot = this.count; k < bulk.packets; k++, slot++)
-      this.push(src, bulk.firstIndex + k, b.tsSec[slot], b.tsNsec[slot], 0, false, bulk.chunk, bulk.dataOffsets[k], b.length[slot]);
+    this.segments.push({ from: this.packets, count: bulk.packets, src, firstIndex: bulk.firstIndex, hops: 0, traced: false, chunk: bulk.chunk, starts: bulk.dataOffsets });
+    this.packets += bulk.packets;
     src.counters.rx += bulk.packets;
   }
 
@@ -183,22 +193,56 @@ export class Run {
     this.batches.give([old]);
   }
 
-  /** The bytes packet i entered with (a view). */
-  frame(i: number): Uint8Array {
-    return this.chunks[i].subarray(this.starts[i], this.starts[i] + this.lengths[i]);
+  /**
+   * Keeps what the run needs of its batch's columns (timestamps, lengths)
+   * and returns the batch, to be handed to the engine (which may rewrite it).
+   */
+  seal(): PacketBatch {
+    const b = this.batchNow;
+    this.tsSec = b.tsSec.slice(0, this.packets);
+    this.tsNsec = b.tsNsec.slice(0, this.packets);
+    this.lengths = b.length.slice(0, this.packets);
+    return b;
   }
 
+  /** The segment holding packet i. */
+  segmentOf(i: number): Segment {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid].from <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return segs[lo];
+  }
 
+  source(i: number): Source {
+    return this.segmentOf(i).src;
+  }
 
-  private push(src: Source, index: number, tsSec: number, tsNsec: number, hops: number, traced: boolean, chunk: Uint8Array, start: number, length: number): void {
-    this.sources.push(src);
-    this.index.push(index);
-    this.tsSec.push(tsSec);
-    this.tsNsec.push(tsNsec);
-    this.hops.push(hops);
-    this.traced.push(traced);
-    this.chunks.push(chunk);
-    this.starts.push(start);
-    this.lengths.push(length);
+  /** 0-based index in its source's capture of packet i (or of the packet it was made from). */
+  index(i: number): number {
+    const s = this.segmentOf(i);
+    return s.firstIndex + (i - s.from);
+  }
+
+  hops(i: number): number {
+    return this.segmentOf(i).hops;
+  }
+
+  traced(i: number): boolean {
+    return this.segmentOf(i).traced;
+  }
+
+  /** The bytes packet i entered with (a view; after seal()). */
+  frame(i: number): Uint8Array {
+    const s = this.segmentOf(i);
+    const start = s.starts[i - s.from];
+    return s.chunk.subarray(start, start + this.lengths[i]);
   }
 }
+
+const EMPTY_U32 = new Uint32Array(0);
+const ONE_START: readonly number[] = [0];

@@ -33,11 +33,9 @@
 import { mkdirSync, statSync } from 'node:fs';
 
 import type { BatchResult } from '../datapath/engine.js';
-import { PacketFlag } from '../datapath/batch-layout.js';
 import { DROP_REASONS } from '../datapath/drop-reasons.js';
 import { pmdStatsJson } from '../datapath/stats.js';
 import { loadTopology } from '../model/load-topology.js';
-import { createParser, type Parser } from '../packet/parse.js';
 import { CaptureError } from '../errors.js';
 import { CaptureCode, LinkType } from '../pcap/index.js';
 import { vrouterHostsOf } from '../vrouter/topology.js';
@@ -187,7 +185,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   if (!pipelined) ro.inProcess = true;
   else ro.pipeline = PIPELINE_DEPTH;
   const outputs = new PortOutputs(opts.outDir);
-  const parser: Parser = createParser();
   const runBatches = new RunBatches(batchSize);
   const bulk = new BulkWrites(outputs);
 
@@ -272,9 +269,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const emit = (run: Run, i: number, dpPort: number, sent: Uint8Array, wireLength = sent.length): Promise<void> | undefined => {
     const sink = sinkOf(run.ctx, dpPort);
     if (!sink.egressEdge) return send(run, i, sink, sent, wireLength);
-    const src = run.sources[i];
-    const edge = edges.egress(src.host, sink.port, sent);
-    for (const reason of edge.drops) countDrop(reason, src, run.index[i]);
+    const edge = edges.egress(run.ctx.name, sink.port, sent);
+    for (const reason of edge.drops) countDrop(reason, run.source(i), run.index(i));
     let wait: Promise<void> | undefined;
     for (const frame of edge.frames) {
       const w = send(run, i, sink, frame, frame === sent ? wireLength : frame.length);
@@ -292,12 +288,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     if (!sink.fabric) return wait;
     const carried = fabric.carry(host, sink.port, frame, tsSec * 1e9 + tsNsec);
     if (carried.drops.length === 0 && carried.deliveries.length === 0) return wait;
-    const src = run.sources[i];
-    const hops = run.hops[i] + 1;
-    for (const reason of carried.drops) countDrop(reason, src, run.index[i]);
+    const src = run.source(i);
+    const index = run.index(i);
+    const hops = run.hops(i) + 1;
+    for (const reason of carried.drops) countDrop(reason, src, index);
     for (const to of carried.deliveries) {
       if (hops > MAX_HOPS) {
-        countDrop('underlay_loop', src, run.index[i]);
+        countDrop('underlay_loop', src, index);
         continue;
       }
       if (to.host !== host) noteTunnel(host, to.host, to.frame);
@@ -306,12 +303,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         src: underlaySource(target, to.port, src.file),
         // `frame` may be a view into an engine batch: the queue keeps its own bytes
         frame: to.frame === frame ? frame.slice() : to.frame,
-        index: run.index[i],
+        index,
         tsSec,
         tsNsec,
         wireLength: to.frame.length,
         hops,
-        traced: run.traced[i],
+        traced: run.traced(i),
       });
     }
     return wait;
@@ -334,19 +331,15 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const packetOutsOf = new Map<HostRuntime, Map<number, HostOutput[]>>();
   /** Hands a run's batch to its host's engine. */
   const submit = (run: Run): Submitted => {
-    const batch = run.batch;
-    if (run.fromCapture) {
-      parser.parse(batch, LinkType.ETHERNET);
-      for (let i = 0; i < batch.count; i++) if ((batch.flags[i] & PacketFlag.MALFORMED) !== 0) counts.malformed++;
-    }
-    const result = run.ctx.engine.process(batch);
+    const result = run.ctx.engine.process(run.seal());
     result.catch(() => undefined); // awaited by complete(); a failure surfaces there
     return { run, result };
   };
   /** Runs packet i of `run` through its host model's per-packet path (the engine left it to the model). */
   const viaModel = async (run: Run, i: number, why: string): Promise<void> => {
     const ctx = run.ctx;
-    const src = run.sources[i];
+    const src = run.source(i);
+    const index = run.index(i);
     const frame = run.frame(i);
     counts.modelFallback++;
     fallbackReasons.set(why, (fallbackReasons.get(why) ?? 0) + 1);
@@ -354,21 +347,56 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     try {
       r = ctx.modelReceive(src.port, src.dpPort, frame);
     } catch {
-      countDrop('upcall_failed', src, run.index[i]);
+      countDrop('upcall_failed', src, index);
       return;
     }
     ctx.settle(src.dpPort, frame, r.outputs, r.drop, true);
-    if (r.drop !== undefined) countDrop(r.drop, src, run.index[i]);
-    else if (r.outputs.length === 0) countDrop(ctx.noOutputReason, src, run.index[i]);
+    if (r.drop !== undefined) countDrop(r.drop, src, index);
+    else if (r.outputs.length === 0) countDrop(ctx.noOutputReason, src, index);
     for (const o of r.outputs) {
       const w = emit(run, i, o.dpPort, o.frame);
       if (w) await w;
     }
   };
+  /** Counts packet `index` of `src` as dropped when the engine dropped it, or when it sent nothing. */
+  const countOutcome = (ctx: HostRuntime, src: Source, index: number, dropCode: number, sent: boolean): void => {
+    if (dropCode !== 0) countDrop(DROP_REASONS[dropCode]?.[0] ?? `drop_${dropCode}`, src, index);
+    else if (!sent) countDrop(ctx.noOutputReason, src, index);
+  };
   /**
-   * Waits for a submitted batch and writes, carries and counts its outcome,
-   * packet by packet in input order (a packet's outputs are consecutive in
-   * the result, in the order the host sent them).
+   * Writes outputs [from, to) of `result` (of the packets of `run`) in
+   * order: consecutive ones to a bulk port with one call, the others frame
+   * by frame (emit: edges, fabric).
+   */
+  const writeOutputs = async (run: Run, result: BatchResult, from: number, to: number): Promise<void> => {
+    const { chunks, outChunk, outIndex, outOrigin } = result;
+    for (let k = from; k < to; ) {
+      const b = chunks[outChunk[k]];
+      const at = outIndex[k];
+      const port = b.next[at];
+      const sink = sinkOf(run.ctx, port);
+      if (!sink.bulk) {
+        await bulk.flush();
+        const w = emit(run, outOrigin[k], port, b.packet(at), b.wireLength[at]);
+        if (w) await w;
+        k++;
+        continue;
+      }
+      let end = k + 1;
+      while (end < to && chunks[outChunk[end]].next[outIndex[end]] === port) end++;
+      sink.counters.tx += end - k;
+      if (sink.fabric) fabric.countUncarried(end - k);
+      const w = bulk.add(run.ctx.name, sink.port, chunks, outChunk, outIndex, k, end);
+      if (w) await w;
+      k = end;
+    }
+  };
+  /**
+   * Waits for a submitted batch and writes, carries and counts its outcome
+   * in input order (a packet's outputs are consecutive in the result, in the
+   * order the host sent them). Packets the host handles itself (model
+   * fallbacks, frames its slow path sent, hosts that settle every packet)
+   * go one by one; a batch without any goes as a whole.
    */
   const complete = async (s: Submitted): Promise<void> => {
     const { run } = s;
@@ -380,19 +408,29 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     let packetOuts = packetOutsOf.get(ctx);
     if (!packetOuts) packetOutsOf.set(ctx, (packetOuts = new Map()));
     for (const [k, v] of ctx.takePacketOuts()) packetOuts.set(k, v);
-    const { chunks, outChunk, outIndex, outOrigin } = result;
+    const { chunks, outChunk, outIndex, outOrigin, drops } = result;
     const outputCount = result.outputCount;
-    const output = (j: number): HostOutput => {
-      const b = chunks[outChunk[j]];
-      const k = outIndex[j];
-      return { dpPort: b.next[k], frame: b.packet(k), wireLength: b.wireLength[k] };
-    };
-    let j = 0;
-    for (let i = 0; i < run.count; i++) {
-      const first = j;
-      while (j < outputCount && outOrigin[j] === i) j++;
-      const pos = result.firstPacket + i;
-      if (fallback.size > 0) {
+    if (fallback.size === 0 && packetOuts.size === 0 && !ctx.settles) {
+      let j = 0;
+      for (const seg of run.segments) {
+        for (let i = seg.from; i < seg.from + seg.count; i++) {
+          const sent = j < outputCount && outOrigin[j] === i;
+          while (j < outputCount && outOrigin[j] === i) j++;
+          if (drops[i] !== 0 || !sent) countOutcome(ctx, seg.src, seg.firstIndex + (i - seg.from), drops[i], sent);
+        }
+      }
+      await writeOutputs(run, result, 0, outputCount);
+    } else {
+      const output = (k: number): HostOutput => {
+        const b = chunks[outChunk[k]];
+        const at = outIndex[k];
+        return { dpPort: b.next[at], frame: b.packet(at), wireLength: b.wireLength[at] };
+      };
+      let j = 0;
+      for (let i = 0; i < run.count; i++) {
+        const first = j;
+        while (j < outputCount && outOrigin[j] === i) j++;
+        const pos = result.firstPacket + i;
         const why = fallback.get(pos);
         if (why !== undefined) {
           fallback.delete(pos);
@@ -400,44 +438,27 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           await viaModel(run, i, why);
           continue;
         }
-      }
-      const src = run.sources[i];
-      const dropCode = result.drops[i];
-      const drop = dropCode !== 0 ? (DROP_REASONS[dropCode]?.[0] ?? `drop_${dropCode}`) : undefined;
-      // Frames the slow path sent itself (vRouter proxy ARP, ECMP over ICMP, ...) count as outputs.
-      const po = packetOuts.size > 0 ? packetOuts.get(pos) : undefined;
-      if (po) packetOuts.delete(pos);
-      if (ctx.settles || po) {
+        const src = run.source(i);
+        // Frames the slow path sent itself (vRouter proxy ARP, ECMP over ICMP, ...) count as outputs.
+        const po = packetOuts.get(pos);
+        if (po) packetOuts.delete(pos);
+        if (!ctx.settles && !po) {
+          countOutcome(ctx, src, run.index(i), drops[i], j > first);
+          await writeOutputs(run, result, first, j);
+          continue;
+        }
         await bulk.flush();
         const outs: HostOutput[] = [];
         for (let k = first; k < j; k++) outs.push(output(k));
         if (po) outs.push(...po);
         const sentItself = po !== undefined && po.length > 0;
+        const drop = drops[i] !== 0 ? (DROP_REASONS[drops[i]]?.[0] ?? `drop_${drops[i]}`) : undefined;
         ctx.settle(src.dpPort, run.frame(i), outs, sentItself ? undefined : drop, false);
-        if (drop !== undefined && !sentItself) countDrop(drop, src, run.index[i]);
-        else if (outs.length === 0) countDrop(ctx.noOutputReason, src, run.index[i]);
+        countOutcome(ctx, src, run.index(i), sentItself ? 0 : drops[i], outs.length > 0);
         for (const o of outs) {
           const w = emit(run, i, o.dpPort, o.frame, o.wireLength);
           if (w) await w;
         }
-        continue;
-      }
-      if (drop !== undefined) countDrop(drop, src, run.index[i]);
-      else if (first === j) countDrop(ctx.noOutputReason, src, run.index[i]);
-      for (let k = first; k < j; k++) {
-        const b = chunks[outChunk[k]];
-        const at = outIndex[k];
-        const sink = sinkOf(ctx, b.next[at]);
-        if (sink.bulk) {
-          sink.counters.tx++;
-          if (sink.fabric) fabric.countUncarried(1);
-          const w = bulk.add(ctx.name, sink.port, b, at, run.tsSec[i], run.tsNsec[i]);
-          if (w) await w;
-          continue;
-        }
-        await bulk.flush();
-        const w = emit(run, i, b.next[at], b.packet(at), b.wireLength[at]);
-        if (w) await w;
       }
     }
     await bulk.flush();
@@ -452,7 +473,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       if (head.traced) recordTrace(head);
       let n = 1;
       while (n < queue.length && n < batchSize && queue[n].src.ctx === head.src.ctx && !queue[n].traced) n++;
-      const run = new Run(head.src.ctx, runBatches, false, n, head.frame.length);
+      const run = new Run(head.src.ctx, runBatches, n, head.frame.length);
       for (const p of queue.splice(0, n)) run.add(p);
       counts.underlay += n;
       await complete(submit(run));
@@ -495,7 +516,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       } else if (run && run.ctx !== p.src.ctx) await flush();
       if (run?.add(p)) return;
       await flush();
-      run = new Run(p.src.ctx, runBatches, true, lastRunLength.get(p.src.ctx) ?? 1, p.frame.length);
+      run = new Run(p.src.ctx, runBatches, lastRunLength.get(p.src.ctx) ?? 1, p.frame.length);
       run.add(p);
     };
     for (;;) {
@@ -548,6 +569,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   for (const [name, c] of ctxs) {
     const raw = await c.engine.stats();
     engines.push({ host: name, stats: pmdStatsJson(raw, DROP_REASONS), raw });
+    // the PMDs' parser is the one that judges frames as they enter
+    for (const p of raw.pmds) counts.malformed += p.malformed;
     await c.close();
     if (c.kind === 'vrouter') vrouterCounters.push({ host: name, ...(c.counters() as VrouterCountersJson) });
   }

@@ -136,13 +136,15 @@ describe('PcapWriter', () => {
     expect(tsharkFrames(p).length).toBe(30);
   });
 
-  it('appendPackets() writes the bytes append() writes, packet by packet, whatever the buffer size; tshark reads them', async () => {
+  it('appendPackets() writes the bytes append() writes, packet by packet, with their own timestamps, whatever the buffer size; tshark reads them', async () => {
     const b = PacketBatch.create({ capacity: 64, dataSize: 65536 });
     const sizes = [60, 1514, 42, 300, 9000, 64, 128];
-    sizes.forEach((n, k) => b.append(udpFrame(n, k)));
+    const tsSecOf = sizes.map((_, k) => 1_700_000_000 + k);
+    const tsNsecOf = sizes.map((_, k) => (k * 123_456_789) % 1e9);
+    sizes.forEach((n, k) => b.append(udpFrame(n, k), { tsSec: tsSecOf[k], tsNsec: tsNsecOf[k] }));
     const index = Uint32Array.from([6, 0, 1, 4, 2, 5, 3, 0]);
-    const tsSec = Uint32Array.from(index, (_, k) => 1_700_000_000 + k);
-    const tsNsec = Uint32Array.from(index, (_, k) => (k * 123_456_789) % 1e9);
+    const tsSec = Uint32Array.from(index, (i) => tsSecOf[i]);
+    const tsNsec = Uint32Array.from(index, (i) => tsNsecOf[i]);
     for (const bufferSize of [64, 2000, 1 << 20]) {
       const one = join(dir, `one-${bufferSize}.pcap`);
       const bulk = join(dir, `bulk-${bufferSize}.pcap`);
@@ -150,17 +152,17 @@ describe('PcapWriter', () => {
       for (let k = 0; k < index.length; k++) await w1.write(b.packet(index[k]), tsSec[k], tsNsec[k]);
       await w1.close();
       const w2 = await PcapWriter.create(bulk, { bufferSize, snaplen: 5000 });
-      await w2.appendPackets({ batches: [b], chunk: null, index, tsSec, tsNsec, count: index.length });
+      await w2.appendPackets({ batches: [b], chunk: null, index, count: index.length });
       expect(w2.count).toBe(index.length);
       await w2.close();
       expect(readFileSync(bulk).equals(readFileSync(one))).toBe(true);
     }
     // the same packets from two batches, by chunk
     const b2 = PacketBatch.create({ capacity: 64, dataSize: 65536 });
-    sizes.forEach((n, k) => b2.append(udpFrame(n, k)));
+    sizes.forEach((n, k) => b2.append(udpFrame(n, k), { tsSec: tsSecOf[k], tsNsec: tsNsecOf[k] }));
     const chunked = join(dir, 'bulk-chunked.pcap');
     const w3 = await PcapWriter.create(chunked, { bufferSize: 2000, snaplen: 5000 });
-    await w3.appendPackets({ batches: [b, b2], chunk: Uint32Array.from(index, (_, k) => k % 2), index, tsSec, tsNsec, count: index.length });
+    await w3.appendPackets({ batches: [b, b2], chunk: Uint32Array.from(index, (_, k) => k % 2), index, count: index.length });
     await w3.close();
     expect(readFileSync(chunked).equals(readFileSync(join(dir, 'one-2000.pcap')))).toBe(true);
     const frames = tsharkFrames(join(dir, 'bulk-2000.pcap'));

@@ -131,6 +131,9 @@ describe('vswitch-sim replay: runs', () => {
       ['truncated_ethernet', 1, ex(4)],
       ['truncated_ipv4', 1, ex(2)],
     ]);
+    // the PMDs' parser counts them: each packet once, whatever PMD its hash picks
+    const two = await replay({ topology: topo, inputs: [{ host: 'compute1', port: 'vm1', file }], outDir: join(out, 'two'), inProcess: true, pmds: 2 });
+    expect(two.packets).toEqual(report.packets);
   }, 60_000);
 
   it('an interrupted run leaves complete, readable captures and says so', async () => {

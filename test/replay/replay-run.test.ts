@@ -18,7 +18,7 @@ const pending = (src: Source, n: number, size: number): Pending => ({ src, frame
 describe('Run', () => {
   it('starts small, grows by copying, keeps every packet and ends at maxPackets', () => {
     const src = source();
-    const run = new Run(ctx, new RunBatches(100), true, 1, 60);
+    const run = new Run(ctx, new RunBatches(100), 1, 60);
     expect(run.batch.capacity).toBe(8);
     // mixed sizes: slots and bytes both run out along the way
     const sizes = Array.from({ length: 100 }, (_, n) => (n % 7 === 0 ? 9000 : 60 + n));
@@ -27,21 +27,51 @@ describe('Run', () => {
     expect(run.room).toBe(0);
     expect(run.batch.capacity).toBe(100);
     expect(src.counters.rx).toBe(100);
-    const b = run.batch;
+    const b = run.seal();
+    expect(b).toBe(run.batch);
     expect(b.count).toBe(100);
     sizes.forEach((size, n) => {
       expect(same(b.packet(n), frame(n, size))).toBe(true);
       expect([b.tsSec[n], b.tsNsec[n], b.inPort[n], b.wireLength[n]]).toEqual([1000 + n, n, 3, size + 4]);
       expect(same(run.frame(n), frame(n, size))).toBe(true);
-      expect([run.index[n], run.tsSec[n], run.tsNsec[n], run.hops[n], run.traced[n]]).toEqual([n, 1000 + n, n, 0, false]);
+      expect([run.index(n), run.tsSec[n], run.tsNsec[n], run.hops(n), run.traced(n)]).toEqual([n, 1000 + n, n, 0, false]);
     });
+  });
+
+  it('keeps bulk appends as segments: origins, timestamps and entering bytes per packet, unchanged when the engine rewrites the batch', () => {
+    const capture = source();
+    const underlay = { ...source(), port: 'eth0', viaUnderlay: true };
+    const run = new Run(ctx, new RunBatches(64), 16, 60);
+    // a read chunk holding three records' data at offsets 16, 100 and 200
+    const chunk = new Uint8Array(300);
+    const starts = Uint32Array.from([16, 100, 200]);
+    starts.forEach((at, k) => chunk.set(frame(50 + k, 60 + k), at));
+    run.add({ ...pending(underlay, 7, 70), hops: 2, traced: true });
+    starts.forEach((at, k) => run.batch.append(chunk.subarray(at, at + 60 + k), { tsSec: 2000 + k, tsNsec: 10 * k, inPort: 3 }));
+    run.addBulk(capture, { packets: 3, firstIndex: 40, chunk, dataOffsets: starts, endOffset: 300 });
+    run.add(pending(capture, 43, 80));
+    expect(run.count).toBe(5);
+    expect(run.segments.map((s) => [s.from, s.count])).toEqual([[0, 1], [1, 3], [4, 1]]);
+    expect([capture.counters.rx, underlay.counters.rx]).toEqual([4, 1]);
+    const b = run.seal();
+    b.packet(2).fill(0xee); // the engine rewrites packets in place
+    expect(Array.from({ length: 5 }, (_, i) => [run.source(i).port, run.index(i), run.hops(i), run.traced(i), run.tsSec[i], run.tsNsec[i]])).toEqual([
+      ['eth0', 7, 2, true, 1007, 7],
+      ['p', 40, 0, false, 2000, 0],
+      ['p', 41, 0, false, 2001, 10],
+      ['p', 42, 0, false, 2002, 20],
+      ['p', 43, 0, false, 1043, 43],
+    ]);
+    expect(same(run.frame(0), frame(7, 70))).toBe(true);
+    [0, 1, 2].forEach((k) => expect(same(run.frame(1 + k), frame(50 + k, 60 + k))).toBe(true));
+    expect(same(run.frame(4), frame(43, 80))).toBe(true);
   });
 
   it('sizes the first batch for the packets expected', () => {
     const batches = new RunBatches(256);
-    expect(new Run(ctx, batches, false, 20, 60).batch.capacity).toBe(32);
-    expect(new Run(ctx, batches, false, 1000, 60).batch.capacity).toBe(256);
-    expect(new Run(ctx, batches, false, 1, 60000).batch.dataSize).toBeGreaterThan(60000);
+    expect(new Run(ctx, batches, 20, 60).batch.capacity).toBe(32);
+    expect(new Run(ctx, batches, 1000, 60).batch.capacity).toBe(256);
+    expect(new Run(ctx, batches, 1, 60000).batch.dataSize).toBeGreaterThan(60000);
   });
 });
 
