@@ -20,7 +20,8 @@
  *     number of PMDs (per-port and per-flow order included).
  * Flows installed from batch k's upcalls reach the PMDs with batch k+W (W =
  * `pipeline`, the number of batches in flight), whatever the timing: cache
- * contents, hit counts and upcall counts are deterministic too.
+ * contents, hit counts and upcall counts are deterministic too. Until then
+ * the upcall handler answers the misses they cover without translating.
  *
  * A PMD worker that dies fails the batch and every later call with
  * ERR_VS_PMD_CRASHED (never a hang). A slow path that throws drops the packet
@@ -33,7 +34,7 @@ import { createPmd, type PmdRunner } from './pmd-pool.js';
 import { assignRxqs, defaultReta, RETA_SIZE, type RssLayer, type RxqAssign } from './rss.js';
 import type { InstallSet, OutputChunk, PmdResult, RecircPending } from './worker/protocol.js';
 import { NativeError } from '../errors.js';
-import { answerSet, UpcallHandler, type SlowPath, type Upcall, type UpcallStats } from '../xlate/upcall.js';
+import { answerSet, UpcallHandler, type SlowPath, type Upcall, type UpcallAnswer, type UpcallStats } from '../xlate/upcall.js';
 
 export interface EngineOptions {
   slowPath: SlowPath;
@@ -134,8 +135,11 @@ export class BatchResult {
 
 export interface PmdStats extends NativeDatapathStats {
   pmd: number;
+  /** Misses translated by the slow path, with a valid answer or not. */
   upcallsOk: number;
   upcallsFailed: number;
+  /** Misses answered from a megaflow translated in a recent batch that had not reached the PMDs yet. */
+  upcallsReused: number;
   busyNs: number;
   tasks: number;
 }
@@ -197,7 +201,7 @@ export class DatapathEngine {
   private installLog: { batch: number; set: InstallSet }[] = [];
   private deliveredUpTo = -1;
   private failure: Error | undefined;
-  private readonly perPmdUpcalls: { ok: number; failed: number }[];
+  private readonly perPmdUpcalls: Record<UpcallAnswer['outcome'], number>[];
   private readonly drops = new Float64Array(DROP_REASONS.length);
   private readonly started = process.hrtime.bigint();
 
@@ -239,7 +243,7 @@ export class DatapathEngine {
     }
     this.rssPorts = byPort.length ? Uint32Array.from(byPort.flatMap(([port, layer]) => [Number(port), layer === 'inner' ? 1 : 0])) : null;
     this.handler = new UpcallHandler(options.slowPath, this.opts.cache);
-    this.perPmdUpcalls = Array.from({ length: pmds }, () => ({ ok: 0, failed: 0 }));
+    this.perPmdUpcalls = Array.from({ length: pmds }, () => ({ ok: 0, failed: 0, reused: 0 }));
     this.pmds = Array.from({ length: pmds }, (_, pmd) =>
       createPmd(
         {
@@ -474,14 +478,18 @@ export class DatapathEngine {
     }
     list.sort((a, b) => a.pos - b.pos);
     const upcalls: Upcall[] = list.map((m) => ({ seq: firstPacket + m.pos, inPort: m.view.inPort[m.local], key: m.view.key(m.local), packet: m.view.packet(m.local) }));
-    const { programs, failed, installs } = this.handler.translate(upcalls);
+    // Batch seq was classified with the flows of batches <= seq - W
+    // (installsFor); later ones are answered by the handler. Said here, per
+    // batch translated, and not when installsFor runs (batch seq + 1 may be
+    // dispatched before batch seq translates): reuse never depends on timing.
+    this.handler.delivered(seq - this.opts.pipeline);
+    const { answers, installs } = this.handler.translate(upcalls, seq);
     if (installs) this.installLog.push({ batch: seq, set: installs });
     const perPmd = Array.from({ length: pmds }, () => ({ index: [] as number[], programs: [] as Uint8Array[] }));
     list.forEach((m, k) => {
       perPmd[m.pmd].index.push(m.local);
-      perPmd[m.pmd].programs.push(programs[k]);
-      if (failed[k]) this.perPmdUpcalls[m.pmd].failed++;
-      else this.perPmdUpcalls[m.pmd].ok++;
+      perPmd[m.pmd].programs.push(answers[k].program);
+      this.perPmdUpcalls[m.pmd][answers[k].outcome]++;
     });
     return perPmd.map((x) => (x.index.length ? answerSet(Uint32Array.from(x.index), x.programs) : undefined));
   }
@@ -563,7 +571,8 @@ export class DatapathEngine {
     const wallNs = Number(process.hrtime.bigint() - this.started);
     const pmds = res.map((r, p) => {
       const s = expectKind(r, 'stats');
-      return { ...s.stats, pmd: p, upcallsOk: this.perPmdUpcalls[p].ok, upcallsFailed: this.perPmdUpcalls[p].failed, busyNs: s.busyNs, tasks: s.tasks };
+      const u = this.perPmdUpcalls[p];
+      return { ...s.stats, pmd: p, upcallsOk: u.ok, upcallsFailed: u.failed, upcallsReused: u.reused, busyNs: s.busyNs, tasks: s.tasks };
     });
     const drops: Record<string, number> = {};
     this.drops.forEach((n, r) => {

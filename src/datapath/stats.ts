@@ -26,6 +26,7 @@ function pmdBlock(p: PmdStats, wallNs: number): string[] {
     `  avg. subtable lookups per megaflow hit: ${avg(p.subtableLookups, p.megaflowHits)}`,
     `  miss with success upcall: ${p.upcallsOk}`,
     `  miss with failed upcall: ${p.upcallsFailed}`,
+    `  miss answered by a flow not yet installed: ${p.upcallsReused}`,
     `  cache hit rate: ${pct(hits, hits + p.misses)}%`,
     `  flows: ${p.flows} (subtables: ${p.subtables}, installs: ${p.installs}, evictions: ${p.evictions})`,
     `  packets output: ${p.outputs}, dropped: ${p.dropped}`,
@@ -44,6 +45,7 @@ export function formatPmdStats(stats: EngineStats): string {
   lines.push(`  packets received: ${stats.packets}`);
   lines.push(`  batches: ${stats.batches}`);
   lines.push(`  upcalls: ${stats.upcall.upcalls} (succeeded: ${stats.upcall.succeeded}, failed: ${stats.upcall.failed})`);
+  lines.push(`  misses answered by flows not yet in the PMDs: ${stats.upcall.reused}`);
   lines.push(`  flows installed: ${stats.upcall.installs}`);
   for (const p of stats.pmds) lines.push(...pmdBlock(p, stats.wallNs));
   const drops = Object.entries(stats.drops).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));

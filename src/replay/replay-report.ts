@@ -128,7 +128,7 @@ export function reportText(r: ReplayReport): string {
     const s = e.raw;
     const hits = s.pmds.reduce((a, p) => a + p.emcHits + p.megaflowHits, 0);
     const miss = s.pmds.reduce((a, p) => a + p.misses, 0);
-    L.push(`engine ${e.host}: ${s.packets} packets in ${s.batches} batches, upcalls ${s.upcall.upcalls} (failed ${s.upcall.failed}), flows installed ${s.upcall.installs}, cache hits ${hits}, misses ${miss}`);
+    L.push(`engine ${e.host}: ${s.packets} packets in ${s.batches} batches, upcalls ${s.upcall.upcalls} (failed ${s.upcall.failed}; ${s.upcall.reused} more misses answered by flows not yet in the PMDs), flows installed ${s.upcall.installs}, cache hits ${hits}, misses ${miss}`);
     for (const p of s.pmds) L.push(`  pmd ${p.pmd}: packets ${p.packets}, emc hits ${p.emcHits}, megaflow hits ${p.megaflowHits}, misses ${p.misses}`);
   }
   for (const v of r.vrouters ?? []) {

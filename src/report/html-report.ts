@@ -236,7 +236,7 @@ export function renderHtmlReport(r: ReplayReport, opts: HtmlReportOptions = {}):
     const s = e.raw;
     L.push(`<h3>${escapeHtml(e.host)}</h3>`);
     L.push(
-      `<p>${num(s.packets)} packets in ${num(s.batches)} batches; upcalls ${num(s.upcall.upcalls)} (failed ${num(s.upcall.failed)}); flows installed ${num(s.upcall.installs)}</p>`,
+      `<p>${num(s.packets)} packets in ${num(s.batches)} batches; upcalls ${num(s.upcall.upcalls)} (failed ${num(s.upcall.failed)}; ${num(s.upcall.reused)} more misses answered by flows not yet in the PMDs); flows installed ${num(s.upcall.installs)}</p>`,
     );
     L.push(
       table(

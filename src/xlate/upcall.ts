@@ -5,7 +5,14 @@
  *
  * A slow path that throws, or answers with an invalid program, costs the
  * packet (dropped as upcall_failed) and installs nothing; it never stops the
- * run. Installs are de-duplicated per (mask, masked key).
+ * run.
+ *
+ * Flows reach the PMDs a few batches after the upcalls that made them (see
+ * src/datapath/engine.ts), so the handler keeps the megaflows of recent
+ * translations and answers a miss that one of them covers with its program,
+ * without translating: the re-lookup OVS's dpif-netdev does before an upcall
+ * ("an earlier slow path execution installed a rule covering this flow").
+ * It follows that a megaflow is installed at most once per version.
  */
 import { compileActions, type Action } from '../datapath/actions.js';
 import { FLOW_KEY_SIZE } from '../datapath/batch-layout.js';
@@ -25,7 +32,11 @@ export interface Upcall {
 export interface Translation {
   /** The datapath actions (or an already compiled program). */
   actions: readonly Action[] | Uint8Array;
-  /** The megaflow mask (FLOW_KEY_SIZE bytes): the key bits translation read. Omit to install nothing. */
+  /**
+   * The megaflow mask (FLOW_KEY_SIZE bytes): the key bits translation read.
+   * Omit to install nothing. The megaflow is valid for the slow path's
+   * `version` as it is when translate() returns.
+   */
   mask?: Uint8Array;
   /** Human-readable steps of the translation (ofproto/trace style). */
   trace?: string[];
@@ -33,26 +44,41 @@ export interface Translation {
 
 /** A device model as seen by the datapath: translates one packet at a time. */
 export interface SlowPath {
-  /** Configuration version; installs carry it and a change invalidates every cache. */
+  /**
+   * Configuration version; installs carry it and a change invalidates every
+   * cache. It may change during translate() (MAC learning): megaflows
+   * translated before the change are stale.
+   */
   readonly version: number;
   translate(upcall: Upcall): Translation;
 }
 
 export interface UpcallStats {
+  /** Translations (each one call of the slow path). */
   upcalls: number;
   succeeded: number;
   failed: number;
+  /** Misses answered from a recently translated megaflow the PMDs did not hold yet, without a translation. */
+  reused: number;
   installs: number;
   /** First failures, for the report. */
   errors: { seq: number; message: string }[];
 }
 
+/** The answer to one upcall. */
+export interface UpcallAnswer {
+  program: Uint8Array;
+  /** How it was answered: a translation that succeeded or failed, or a recent megaflow. */
+  outcome: 'ok' | 'failed' | 'reused';
+}
+
 const MAX_ERRORS = 20;
 
 export class UpcallHandler {
-  readonly stats: UpcallStats = { upcalls: 0, succeeded: 0, failed: 0, installs: 0, errors: [] };
+  readonly stats: UpcallStats = { upcalls: 0, succeeded: 0, failed: 0, reused: 0, installs: 0, errors: [] };
   private readonly failProgram = compileActions([{ type: 'drop', reason: 'upcall_failed' }]);
-  /** Called after each translation (explain / trace listeners). */
+  private readonly recent = new RecentMegaflows();
+  /** Called after each translation (explain / trace listeners); not for reused answers. */
   onTranslate?: (upcall: Upcall, translation: Translation | undefined, error?: unknown) => void;
 
   constructor(
@@ -61,17 +87,21 @@ export class UpcallHandler {
   ) {}
 
   /**
-   * Translates upcalls in order. Returns the program per upcall (same order)
-   * and the megaflows to install.
+   * Translates the upcalls of engine batch `batch` in order (a miss covered
+   * by a megaflow of a recent translation at the current version is answered
+   * from it instead). Returns the answer per upcall (same order) and the
+   * megaflows to install: those translated at the slow path's final version.
    */
-  translate(upcalls: readonly Upcall[]): { programs: Uint8Array[]; failed: boolean[]; installs: InstallSet | undefined } {
-    const programs: Uint8Array[] = [];
-    const failed: boolean[] = [];
-    const keys: Uint8Array[] = [];
-    const masks: Uint8Array[] = [];
-    const progs: Uint8Array[] = [];
-    const seen = new Set<string>();
+  translate(upcalls: readonly Upcall[], batch: number): { answers: UpcallAnswer[]; installs: InstallSet | undefined } {
+    const answers: UpcallAnswer[] = [];
+    const translated: { key: Uint8Array; mask: Uint8Array; program: Uint8Array; version: number }[] = [];
     for (const u of upcalls) {
+      const reused = this.recent.find(u.key, this.slowPath.version);
+      if (reused) {
+        this.stats.reused++;
+        answers.push({ program: reused, outcome: 'reused' });
+        continue;
+      }
       this.stats.upcalls++;
       let t: Translation | undefined;
       let program: Uint8Array;
@@ -85,35 +115,108 @@ export class UpcallHandler {
         this.stats.failed++;
         if (this.stats.errors.length < MAX_ERRORS) this.stats.errors.push({ seq: u.seq, message: err instanceof Error ? err.message : String(err) });
         this.onTranslate?.(u, undefined, err);
-        programs.push(this.failProgram);
-        failed.push(true);
+        answers.push({ program: this.failProgram, outcome: 'failed' });
         continue;
       }
-      programs.push(program);
-      failed.push(false);
+      answers.push({ program, outcome: 'ok' });
+      // Remembered only when installed: with the cache off every miss is translated.
       if (!this.installFlows || !t.mask) continue;
       if (t.mask.length !== FLOW_KEY_SIZE) throw new RangeError(`expected a ${FLOW_KEY_SIZE}-byte megaflow mask, received ${t.mask.length} bytes`);
       const masked = new Uint8Array(FLOW_KEY_SIZE);
       for (let k = 0; k < FLOW_KEY_SIZE; k++) masked[k] = u.key[k] & t.mask[k];
-      const id = Buffer.from(t.mask).toString('latin1') + Buffer.from(masked).toString('latin1');
-      if (seen.has(id)) continue;
-      seen.add(id);
-      keys.push(masked);
-      masks.push(t.mask.slice());
-      progs.push(program);
+      const version = this.slowPath.version;
+      this.recent.add(t.mask, masked, program, version, batch);
+      translated.push({ key: masked, mask: t.mask.slice(), program, version });
     }
-    this.stats.installs += keys.length;
-    return { programs, failed, installs: keys.length ? packInstalls(keys, masks, progs, this.slowPath.version) : undefined };
+    // A megaflow translated before a version change in this call is stale: not installed.
+    const finalVersion = this.slowPath.version;
+    const current = translated.filter((f) => f.version === finalVersion);
+    this.stats.installs += current.length;
+    return { answers, installs: current.length ? packInstalls(current, finalVersion) : undefined };
+  }
+
+  /**
+   * The flows of batches <= `upToBatch` are in the PMDs' caches for every
+   * batch translated from now on: a miss they cover is a real miss (the
+   * flow was refused or evicted) and goes to the slow path.
+   */
+  delivered(upToBatch: number): void {
+    this.recent.forget(upToBatch);
   }
 }
 
-function packInstalls(keys: Uint8Array[], masks: Uint8Array[], programs: Uint8Array[], version: number): InstallSet {
-  const n = keys.length;
+interface RecentFlow {
+  program: Uint8Array;
+  /** The slow path's version the megaflow was translated at. */
+  version: number;
+  /** The engine batch whose upcalls made it (it reaches the PMDs a few batches later). */
+  batch: number;
+}
+
+/** The recent megaflows of one mask, by masked key. */
+interface RecentSubtable {
+  mask: Uint8Array;
+  /** Offsets of the mask's non-zero bytes: only those make the masked key. */
+  used: Uint8Array;
+  flows: Map<string, RecentFlow>;
+}
+
+/**
+ * Megaflows translated in the last few batches, looked up as the PMDs'
+ * classifier does (one table per mask, searched in the order masks first
+ * appeared; the slow path's megaflows never disagree where they overlap).
+ * Entries live until the engine has delivered their batch's installs.
+ */
+class RecentMegaflows {
+  private readonly subtables = new Map<string, RecentSubtable>();
+  private forgottenUpTo = -Infinity;
+
+  /** The program of a megaflow translated at `version` that covers `key`. */
+  find(key: Uint8Array, version: number): Uint8Array | undefined {
+    for (const s of this.subtables.values()) {
+      const f = s.flows.get(maskedId(key, s.mask, s.used));
+      if (f?.version === version) return f.program;
+    }
+    return undefined;
+  }
+
+  add(mask: Uint8Array, maskedKey: Uint8Array, program: Uint8Array, version: number, batch: number): void {
+    const maskId = Buffer.from(mask).toString('latin1');
+    let s = this.subtables.get(maskId);
+    if (!s) {
+      const used = Uint8Array.from(mask.keys()).filter((k) => mask[k] !== 0);
+      s = { mask: mask.slice(), used, flows: new Map() };
+      this.subtables.set(maskId, s);
+    }
+    s.flows.set(maskedId(maskedKey, s.mask, s.used), { program, version, batch });
+  }
+
+  forget(upToBatch: number): void {
+    if (upToBatch <= this.forgottenUpTo) return;
+    this.forgottenUpTo = upToBatch;
+    for (const [id, s] of this.subtables) {
+      for (const [key, f] of s.flows) if (f.batch <= upToBatch) s.flows.delete(key);
+      if (s.flows.size === 0) this.subtables.delete(id);
+    }
+  }
+}
+
+/** The bytes of `key & mask` at the mask's non-zero offsets, as a map key. */
+function maskedId(key: Uint8Array, mask: Uint8Array, used: Uint8Array): string {
+  let id = '';
+  for (const k of used) id += String.fromCharCode(key[k] & mask[k]);
+  return id;
+}
+
+function packInstalls(flows: readonly { key: Uint8Array; mask: Uint8Array; program: Uint8Array }[], version: number): InstallSet {
+  const n = flows.length;
   const k = new Uint8Array(n * FLOW_KEY_SIZE);
   const m = new Uint8Array(n * FLOW_KEY_SIZE);
-  keys.forEach((key, i) => k.set(key, i * FLOW_KEY_SIZE));
-  masks.forEach((mask, i) => m.set(mask, i * FLOW_KEY_SIZE));
-  const { offsets, bytes } = packPrograms(programs);
+  flows.forEach((f, i) => {
+    k.set(f.key, i * FLOW_KEY_SIZE);
+    m.set(f.mask, i * FLOW_KEY_SIZE);
+  });
+  const { offsets, bytes } = packPrograms(flows.map((f) => f.program));
   return { keys: k, masks: m, offsets, programs: bytes, version };
 }
 
