@@ -59,6 +59,8 @@ class WorkerPmd implements PmdRunner {
   readonly pmd: number;
   private readonly pool: Piscina;
   private running = 0;
+  /** False until the first task came back: the worker is up. */
+  private started = false;
   private readonly queue: (() => void)[] = [];
   constructor(config: PmdConfig) {
     this.pmd = config.pmd;
@@ -69,6 +71,8 @@ class WorkerPmd implements PmdRunner {
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: WORKER_WINDOW,
       stricterFIFO: true,
+      // the PMD measures its own busy time; piscina's run/wait histograms would cost every task
+      recordTiming: false,
       workerData: config,
     });
   }
@@ -79,8 +83,10 @@ class WorkerPmd implements PmdRunner {
    * microseconds, more when this thread is busy). The worker's handler is
    * synchronous, so posted tasks run one at a time in message order; never
    * more than the pool's capacity are posted, so piscina's queue (which does
-   * not promise FIFO order) is never used once the worker is up, and while it
-   * starts it holds at most WORKER_WINDOW tasks, handed out in order.
+   * not keep call order) is never used once the worker is up. While the
+   * worker starts, tasks wait in that queue and piscina may hand them out
+   * in another order (seen with piscina 5.3): until the first task came
+   * back, only one is posted.
    */
   run(task: PmdTask): Promise<PmdResult> {
     return new Promise<PmdResult>((resolve, reject) => {
@@ -90,10 +96,13 @@ class WorkerPmd implements PmdRunner {
           .then(resolve, reject)
           .finally(() => {
             this.running--;
-            this.queue.shift()?.();
+            const opened = !this.started;
+            this.started = true;
+            // the window opens: as many queued tasks as it allows
+            for (let n = opened ? WORKER_WINDOW : 1; n > 0 && this.running < WORKER_WINDOW; n--) this.queue.shift()?.();
           });
       };
-      if (this.running < WORKER_WINDOW && this.queue.length === 0) start();
+      if (this.running < (this.started ? WORKER_WINDOW : 1) && this.queue.length === 0) start();
       else this.queue.push(start);
     });
   }
