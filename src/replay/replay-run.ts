@@ -51,11 +51,14 @@ const BYTES_PER_PACKET = 512;
 /** The smallest batch a run starts with (runs as short as one packet are common when hosts alternate). */
 const MIN_SLOTS = 8;
 
+/** Packet bytes after which a run takes no more packets, whatever its count (runs of jumbo frames stay bounded). */
+export const MAX_RUN_BYTES = 4 << 20;
+
 /** Spare batches kept per capacity. */
 const SPARES_PER_SIZE = 2;
 
 /**
- * Batches for runs of up to `maxPackets` packets. A run starts with a batch
+ * Batches for runs of up to `maxPackets` packets (and MAX_RUN_BYTES). A run starts with a batch
  * for the packets it expects and doubles it as it fills (copying what it
  * holds), so short runs cost little and long ones end at `maxPackets` as
  * they would with one large batch. A run's batch comes back from the engine
@@ -150,7 +153,7 @@ export class Run {
 
   /** Packets the run may still take. */
   get room(): number {
-    return this.batches.maxPackets - this.packets;
+    return this.batchNow.dataUsed >= MAX_RUN_BYTES ? 0 : this.batches.maxPackets - this.packets;
   }
 
   /** Slots left in the current batch. */

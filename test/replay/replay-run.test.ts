@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { PacketBatch } from '../../src/datapath/batch.js';
 import type { HostRuntime } from '../../src/replay/host-runtime.js';
-import { Run, RunBatches, type Pending, type Source } from '../../src/replay/replay-run.js';
+import { MAX_RUN_BYTES, Run, RunBatches, type Pending, type Source } from '../../src/replay/replay-run.js';
 
 const ctx = { name: 'h1' } as HostRuntime;
 const source = (): Source => ({ host: 'h1', port: 'p', dpPort: 3, file: 'in.pcap', viaUnderlay: false, ctx, counters: { host: 'h1', port: 'p', rx: 0, tx: 0, drops: 0 }, ingressEdge: false });
@@ -65,6 +65,17 @@ describe('Run', () => {
     expect(same(run.frame(0), frame(7, 70))).toBe(true);
     [0, 1, 2].forEach((k) => expect(same(run.frame(1 + k), frame(50 + k, 60 + k))).toBe(true));
     expect(same(run.frame(4), frame(43, 80))).toBe(true);
+  });
+
+  it('ends at MAX_RUN_BYTES of packet data before maxPackets when frames are large', () => {
+    const src = source();
+    const run = new Run(ctx, new RunBatches(4096), 1, 9000);
+    let n = 0;
+    while (run.add(pending(src, n, 9000))) n++;
+    expect(n).toBeLessThan(4096);
+    expect(run.batch.dataUsed).toBeGreaterThanOrEqual(MAX_RUN_BYTES);
+    expect(run.batch.dataUsed - MAX_RUN_BYTES).toBeLessThan(9000 + 2 * run.batch.headroom);
+    expect(run.room).toBe(0);
   });
 
   it('sizes the first batch for the packets expected', () => {
