@@ -362,9 +362,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       if (w) await w;
     }
   };
+  /** The name of an engine drop code (0: not dropped). */
+  const dropName = (code: number): string | undefined => (code === 0 ? undefined : (DROP_REASONS[code]?.[0] ?? `drop_${code}`));
   /** Counts packet `index` of `src` as dropped when the engine dropped it, or when it sent nothing. */
   const countOutcome = (ctx: HostRuntime, src: Source, index: number, dropCode: number, sent: boolean): void => {
-    if (dropCode !== 0) countDrop(DROP_REASONS[dropCode]?.[0] ?? `drop_${dropCode}`, src, index);
+    const drop = dropName(dropCode);
+    if (drop !== undefined) countDrop(drop, src, index);
     else if (!sent) countDrop(ctx.noOutputReason, src, index);
   };
   /**
@@ -456,7 +459,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         for (let k = first; k < j; k++) outs.push(output(k));
         if (po) outs.push(...po);
         const sentItself = po !== undefined && po.length > 0;
-        const drop = drops[i] !== 0 ? (DROP_REASONS[drops[i]]?.[0] ?? `drop_${drops[i]}`) : undefined;
+        const drop = dropName(drops[i]);
         ctx.settle(src.dpPort, run.frame(i), outs, sentItself ? undefined : drop, false);
         countOutcome(ctx, src, run.index(i), sentItself ? 0 : drops[i], outs.length > 0);
         for (const o of outs) {
