@@ -198,6 +198,13 @@ export class DatapathEngine {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly dispatched = new Map<number, Promise<void>>();
   private readonly translated = new Map<number, Promise<void>>();
+  /**
+   * The slow path's version once batch k's upcalls were translated: what the
+   * PMDs get with batch k + W, with batch k's installs (at dispatch the
+   * slow path may be further on or not, depending on timing).
+   */
+  private readonly versionAfter = new Map<number, number>();
+  private readonly startVersion: number;
   private installLog: { batch: number; set: InstallSet }[] = [];
   private deliveredUpTo = -1;
   private failure: Error | undefined;
@@ -243,6 +250,7 @@ export class DatapathEngine {
     }
     this.rssPorts = byPort.length ? Uint32Array.from(byPort.flatMap(([port, layer]) => [Number(port), layer === 'inner' ? 1 : 0])) : null;
     this.handler = new UpcallHandler(options.slowPath, this.opts.cache);
+    this.startVersion = options.slowPath.version;
     this.perPmdUpcalls = Array.from({ length: pmds }, () => ({ ok: 0, failed: 0, reused: 0 }));
     this.pmds = Array.from({ length: pmds }, (_, pmd) =>
       createPmd(
@@ -332,6 +340,7 @@ export class DatapathEngine {
     this.translated.set(seq, order.translated.promise);
     this.dispatched.delete(seq - W - 2);
     this.translated.delete(seq - W - 2);
+    this.versionAfter.delete(seq - W - 2);
     const run = this.runBatch(seq, firstPacket, batch, order);
     this.inFlight.add(run);
     try {
@@ -393,7 +402,7 @@ export class DatapathEngine {
       const { shards, invalid } = this.shard(seq, batch);
       for (const i of invalid) drops[i] = DROP_INDEX.truncated_capture;
       const installs = this.installsFor(seq);
-      const version = this.options.slowPath.version;
+      const version = this.versionAfter.get(seq - this.opts.pipeline) ?? this.startVersion;
       const tasks = shards.map((s) =>
         this.pmds[s.pmd].run({ kind: 'process', seq, buffer: s.buffer, installs, version, ...(s.own ? { shard: { table: this.table.slice(), self: s.pmd } } : {}) }),
       );
@@ -415,6 +424,7 @@ export class DatapathEngine {
       });
       // Recirculated packets that missed: more upcall rounds, still before batch seq+1 translates.
       await this.recirculate(seq, firstPacket, shards, finals);
+      this.versionAfter.set(seq, this.options.slowPath.version);
       order.translated.resolve();
       return this.merge(seq, firstPacket, count, drops, shards, finals);
     } finally {

@@ -136,7 +136,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
 
   const pmds = opts.pmds ?? 1;
   const cache = opts.modelOnly ? false : (opts.cache ?? true);
-  const ro: RuntimeOptions = { pmds, cache, modelOnly: opts.modelOnly === true, inProcess: opts.inProcess === true, pipeline: 2 };
+  const ro: RuntimeOptions = { pmds, cache, modelOnly: opts.modelOnly === true, inProcess: opts.inProcess === true, pipeline: 1 };
   const ctxs = new Map<string, HostRuntime>();
   const closeAll = (): Promise<unknown> => Promise.all([...ctxs.values()].map((c) => c.close().catch(() => undefined)));
   let resolved: (ReplayInput & { dpPort: number })[];
@@ -185,7 +185,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   // batch may be handed to the engine before the outputs of the previous one are written.
   const pipelined = new Set([...ctxs.values()].flatMap((c) => c.fabricAttachments()).map((a) => a.host)).size <= 1 && !fabric.mayReturnToSender();
   // Otherwise each batch is waited for before the next one starts: a worker round trip per batch
-  // would only add latency, so the PMDs run on this thread (same results; engines start on first use).
+  // would only add latency, so the PMDs run on this thread (same results; engines start on first use),
+  // and a batch's flows and the slow path's version after it reach the PMDs with the next batch.
   if (!pipelined) ro.inProcess = true;
   else ro.pipeline = PIPELINE_DEPTH;
   const outputs = new PortOutputs(opts.outDir);

@@ -151,6 +151,35 @@ describe('datapath engine', () => {
     await engine.close();
   });
 
+  it('gives the PMDs the version of the batch their installs come from: a slow path that bumps it mid-run gives the same counts in-process and in workers', async () => {
+    // The rule: batch k + W gets the version as it was once batch k was translated, even when later batches were translated already.
+    const sp = new CountingSlowPath();
+    const engine = DatapathEngine.create({ slowPath: sp, inProcess: true, pipeline: 2 });
+    engines.push(engine);
+    const frames = makeTraffic(20, 20, 17).filter((p) => p.flow !== 'runt');
+    const at = (inPorts: number[]) => toBatches(inPorts.map((inPort, k) => ({ ...frames[k], inPort })), 64)[0];
+    const pmdVersion = async (): Promise<number> => (await engine.stats()).pmds[0].version;
+    await engine.process(at([1, 9])); // batch 0: the slow path goes to version 2
+    expect(sp.version).toBe(2);
+    await engine.process(at([1])); // batch 1: W = 2 batches after the start, version 1 still
+    expect(await pmdVersion()).toBe(1);
+    await engine.process(at([2])); // batch 2: the version after batch 0
+    expect(await pmdVersion()).toBe(2);
+    // every 700th packet comes from port 9 and bumps the version (as MAC learning): the PMDs flush, and the flows come back
+    const packets = makeTraffic(6000, 150, 31).map((p, k) => ({ ...p, inPort: k % 700 === 350 ? 9 : k % 2 === 0 ? 1 : 2 }));
+    const base = await run(new CountingSlowPath(), packets, 512, { inProcess: true, pipeline: 4 });
+    expect(base.stats.pmds[0].flushes).toBeGreaterThan(0);
+    const misses = (s: EngineStats): number => s.pmds.reduce((a, p) => a + p.misses, 0);
+    for (const [pmds, inProcess] of [[1, false], [2, false], [4, false], [4, true]] as const) {
+      const r = await run(new CountingSlowPath(), packets, 512, { pmds, inProcess, pipeline: 4 });
+      const label = `${pmds} PMDs${inProcess ? ' in-process' : ''}`;
+      expect(r.ports, label).toEqual(base.ports);
+      expect(r.drops, label).toEqual(base.drops);
+      expect(upcallCounts(r.stats), label).toEqual(upcallCounts(base.stats));
+      expect(misses(r.stats), label).toBe(misses(base.stats));
+    }
+  });
+
   for (const file of scenarios) {
     it(`${file}: the same outputs, drops and upcall counts for 1, 2 and 4 PMDs, in-process and in workers, with large batches`, async () => {
       const rules = StaticRules.load(join(scenarioDir, file));

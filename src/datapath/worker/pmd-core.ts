@@ -59,11 +59,12 @@ export class PmdCore {
     switch (task.kind) {
       case 'process': {
         if (this.config.crashAtBatch === task.seq) process.exit(70);
+        // The version first: the installs that come with it are current when made at that version.
+        this.dp.setVersion(task.version);
         for (const set of task.installs) {
           this.dp.install(set.keys, set.masks, set.offsets, set.programs, set.version, set.epoch ?? 0);
           this.maxEpoch = Math.max(this.maxEpoch, set.epoch ?? 0);
         }
-        this.dp.setVersion(task.version);
         this.epochAt.set(task.seq, this.maxEpoch);
         if (!task.buffer) return { kind: 'processed', seq: task.seq, buffer: null, ticket: 0, misses: EMPTY_U32, outputs: [], cookies: EMPTY_U32, busyNs: 0 };
         const table = task.shard?.table ?? null;
