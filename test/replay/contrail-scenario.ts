@@ -7,7 +7,7 @@
  * report.json.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { expect } from 'vitest';
@@ -17,7 +17,7 @@ import type { ReplayOptions } from '../../src/replay/replay.js';
 import { reportJson, type ReplayReport } from '../../src/replay/replay-report.js';
 import { tsharkStack } from '../oracle/stack-compare.js';
 import { tsharkDecode } from '../oracle/tshark.js';
-import { replayFresh } from './scenario-helpers.js';
+import { pcapsOf, replayFresh } from './scenario-helpers.js';
 
 export interface Scenario {
   dir: string;
@@ -35,10 +35,6 @@ export async function run(s: Scenario, extra: Partial<ReplayOptions> = {}): Prom
   const { out, report } = await replayFresh(s.topology, s.inputs, extra);
   writeFileSync(join(out, 'report.json'), JSON.stringify(reportJson(report), null, 2) + '\n');
   return { out, report };
-}
-
-export function pcapsOf(out: string): Map<string, Buffer> {
-  return new Map(readdirSync(out).filter((f) => f.endsWith('.pcap')).sort().map((f) => [f, readFileSync(join(out, f))]));
 }
 
 /** The replay wrote exactly the captures named in `expected`, each with tshark's summary lines `expected[file]`. */

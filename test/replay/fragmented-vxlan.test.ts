@@ -21,7 +21,7 @@ import { packageRoot } from '../../src/datapath/native.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { writeCaptures } from '../../examples/fragmented-vxlan/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { expectShippedCaptures, fields, portInputs, replayFresh, summary } from './scenario-helpers.js';
+import { expectSameWithoutCacheAndWithTwoPmds, expectShippedCaptures, fields, portInputs, replayFresh, summary } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'fragmented-vxlan');
 const inputs = portInputs(dir, [['compute2', 'p0']]);
@@ -44,6 +44,11 @@ describe('replay: fragmented-vxlan', () => {
   it('ships the capture its generator makes (deterministic)', async () => {
     await expectShippedCaptures(writeCaptures, dir, ['p0']);
   });
+
+  it('gives the same bytes without the flow cache and with two PMDs', async () => {
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology.yaml'), inputs, linux);
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology-ovs-userspace.yaml'), inputs, ovs);
+  }, 60_000);
 
   it('the capture holds RFC 791 outer fragments that tshark reassembles into the four inner packets', () => {
     const p0 = join(dir, 'pcaps', 'p0.pcap');

@@ -12,19 +12,17 @@
  * In both, the 1400-byte datagram (inner 1428, outer 1478) and the reply pass.
  * Sizes are hand-derived: inner IP = payload + 8 + 20, outer = inner + 14 + 8 + 8 + 20.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../src/datapath/native.js';
 import type { FabricCounters } from '../../src/replay/fabric.js';
 import type { EdgeCounters } from '../../src/replay/port-edges.js';
-import { replay } from '../../src/replay/replay.js';
+import type { ReplayOptions } from '../../src/replay/replay.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { writeCaptures } from '../../examples/mtu-mismatch/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { expectShippedCaptures, fields, summary } from './scenario-helpers.js';
+import { expectSameWithoutCacheAndWithTwoPmds, expectShippedCaptures, fields, replayFresh, summary } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'mtu-mismatch');
 
@@ -35,14 +33,14 @@ interface Run {
   fabric: FabricCounters;
 }
 
+/** vm1's and vm3's captures of one network (`9000-net` or `1500-net`). */
+const inputsOf = (pcaps: string): ReplayOptions['inputs'] => [
+  { host: 'compute1', port: 'vm1', file: join(dir, 'pcaps', pcaps, 'vm1.pcap') },
+  { host: 'compute2', port: 'vm3', file: join(dir, 'pcaps', pcaps, 'vm3.pcap') },
+];
+
 async function run(topology: string, pcaps: string): Promise<Run> {
-  const out = mkdtempSync(join(tmpdir(), 'vs-mtu-'));
-  const inputs = [
-    { host: 'compute1', port: 'vm1', file: join(dir, 'pcaps', pcaps, 'vm1.pcap') },
-    { host: 'compute2', port: 'vm3', file: join(dir, 'pcaps', pcaps, 'vm3.pcap') },
-  ];
-  const report = await replay({ topology: join(dir, topology), inputs, outDir: out, inProcess: true });
-  expect(report.packets.modelFallback).toBe(0); // the engine runs every packet
+  const { out, report } = await replayFresh(join(dir, topology), inputsOf(pcaps));
   return { out, report, edges: report.edges, fabric: report.underlay };
 }
 
@@ -62,6 +60,12 @@ describe('replay: mtu-mismatch', () => {
   it('ships the captures its generator makes (deterministic)', async () => {
     await expectShippedCaptures(writeCaptures, dir, ['9000-net/vm1', '9000-net/vm3', '1500-net/vm1', '1500-net/vm3']);
   });
+
+  it('gives the same bytes without the flow cache and with two PMDs', async () => {
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology.yaml'), inputsOf('9000-net'), jumboNet);
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology-reverse.yaml'), inputsOf('1500-net'), smallNet);
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology-linux.yaml'), inputsOf('1500-net'), linuxNet);
+  }, 90_000);
 
   it('1500 guest on a 9000 network: the jumbo datagram crosses the underlay and dies at vm1\'s port', () => {
     // vm1 (the small one) asked; vm3's reply and datagrams cross the jumbo underlay

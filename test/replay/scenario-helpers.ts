@@ -1,10 +1,11 @@
 /**
  * Shared by the scenario tests: the shipped captures against their generator,
- * a replay into a fresh directory (with the edge counters), tshark's one-line
- * summary and selected fields of an output pcap.
+ * a replay into a fresh directory (with the edge counters), the same bytes
+ * without the flow cache and with two PMDs, tshark's one-line summary and
+ * selected fields of an output pcap.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -42,6 +43,28 @@ export async function replayFresh(topology: string, inputs: ReplayOptions['input
   if (!extra.modelOnly && report.packets.modelFallback !== 0)
     throw new Error(`${topology}: ${report.packets.modelFallback} packet(s) left to the model's per-packet path: ${JSON.stringify(report.fallbackReasons)}`);
   return { out, report };
+}
+
+/** The pcaps a replay wrote into `out`, by file name. */
+export function pcapsOf(out: string): Map<string, Buffer> {
+  return new Map(readdirSync(out).filter((f) => f.endsWith('.pcap')).sort().map((f) => [f, readFileSync(join(out, f))]));
+}
+
+/**
+ * Replays `inputs` through `topology` again without the flow cache (every
+ * packet through the slow path) and with two PMDs, and expects `base`'s
+ * port captures byte for byte, its port counters and its drops (reason and
+ * count): neither the cache nor the PMD count may change a byte.
+ */
+export async function expectSameWithoutCacheAndWithTwoPmds(topology: string, inputs: ReplayOptions['inputs'], base: { out: string; report: ReplayReport }): Promise<void> {
+  const ref = pcapsOf(base.out);
+  for (const extra of [{ cache: false }, { pmds: 2 }] as Partial<ReplayOptions>[]) {
+    const { out, report } = await replayFresh(topology, inputs, extra);
+    const label = JSON.stringify(extra);
+    expect(pcapsOf(out), label).toEqual(ref);
+    expect(report.ports, label).toEqual(base.report.ports);
+    expect(report.drops.map((d) => [d.reason, d.count]), label).toEqual(base.report.drops.map((d) => [d.reason, d.count]));
+  }
 }
 
 export interface EdgeRun {

@@ -20,7 +20,7 @@ import { loadTopology } from '../../src/model/load-topology.js';
 import type { ReplayReport } from '../../src/replay/replay-report.js';
 import { writeCaptures } from '../../examples/taas-mirror/generate.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { expectShippedCaptures, fields, portInputs, replayFresh, summary } from './scenario-helpers.js';
+import { expectSameWithoutCacheAndWithTwoPmds, expectShippedCaptures, fields, portInputs, replayFresh, summary } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'taas-mirror');
 const inputs = portInputs(dir, [['compute1', 'vm1'], ['compute1', 'vm2'], ['compute1', 'p1']]);
@@ -42,6 +42,11 @@ describe('replay: taas-mirror (TaaS ingress mirror on br-int)', () => {
   it('ships the captures its generator makes (deterministic)', async () => {
     await expectShippedCaptures(writeCaptures, dir, ['vm1', 'vm2', 'p1']);
   });
+
+  it('gives the same bytes without the flow cache and with two PMDs', async () => {
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology.yaml'), inputs, broken);
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology-fixed.yaml'), inputs, fixed);
+  }, 60_000);
 
   it('replays the same topologies as examples/ovs (checked there against real OVS)', () => {
     for (const [mine, theirs] of [['topology.yaml', 'taas-mirror.yaml'], ['topology-fixed.yaml', 'taas-mirror-fixed.yaml']])

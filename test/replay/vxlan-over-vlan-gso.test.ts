@@ -17,7 +17,7 @@ import { packageRoot } from '../../src/datapath/native.js';
 import { SUPER_FRAME, writeCaptures } from '../../examples/vxlan-over-vlan-gso/generate.js';
 import { exampleDir, readFrames } from '../oracle/linux-oracle.js';
 import { requireTshark } from '../oracle/tshark.js';
-import { expectShippedCaptures, fields, portInputs, replayEdges, type EdgeRun } from './scenario-helpers.js';
+import { expectSameWithoutCacheAndWithTwoPmds, expectShippedCaptures, fields, portInputs, replayEdges, type EdgeRun } from './scenario-helpers.js';
 
 const dir = join(packageRoot(), 'examples', 'vxlan-over-vlan-gso');
 const inputs = portInputs(dir, [['compute1', 'vm1'], ['compute2', 'vm3']]);
@@ -42,6 +42,11 @@ describe('replay: vxlan-over-vlan-gso (NIC TSO inside VXLAN over 802.1Q)', () =>
     const [oracleIn] = await readFrames(join(exampleDir('vxlan-gso-v4-noudpcsum'), 'in.pcap'));
     expect(hex(SUPER_FRAME.subarray(12))).toBe(hex(oracleIn.subarray(12)));
   });
+
+  it('gives the same bytes without the flow cache and with two PMDs', async () => {
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology.yaml'), inputs, good);
+    await expectSameWithoutCacheAndWithTwoPmds(join(dir, 'topology-driver-bug.yaml'), inputs, bug);
+  }, 60_000);
 
   it('the underlay carries 15 VLAN-100 VXLAN segments whose inner frames are the Linux kernel\'s', async () => {
     const p0 = await readFrames(join(good.out, 'compute1-p0.pcap'));
