@@ -31,6 +31,7 @@ export interface BatchOptions {
 export interface PacketMeta {
   /** Original length on the wire (default: the bytes given). */
   wireLength?: number;
+  /** Timestamp: seconds in [0, 2^32), nanoseconds in [0, 10^9) (what a pcap record holds). */
   tsSec?: number;
   tsNsec?: number;
   inPort?: number;
@@ -215,6 +216,11 @@ export class PacketBatch {
   append(bytes: Uint8Array, meta: PacketMeta = {}): boolean {
     const i = this.count;
     if (i >= this.capacity) return false;
+    // Checked here, where they enter: the pcap writer copies them natively as they are.
+    const tsSec = meta.tsSec ?? 0;
+    const tsNsec = meta.tsNsec ?? 0;
+    if (!Number.isInteger(tsSec) || tsSec < 0 || tsSec > 0xffffffff) throw new RangeError(`expected an integer in [0, 2^32) for tsSec, received ${tsSec}`);
+    if (!Number.isInteger(tsNsec) || tsNsec < 0 || tsNsec >= 1e9) throw new RangeError(`expected an integer in [0, 1e9) for tsNsec, received ${tsNsec}`);
     const start = this.dataUsed;
     const slot = this.headroom + bytes.length + this.tailroom;
     if (start + slot > this.dataSize) {
@@ -235,8 +241,8 @@ export class PacketBatch {
     this.slotStart[i] = start;
     const end = Math.min(Math.ceil((start + slot) / 8) * 8, this.dataSize);
     this.slotEnd[i] = end;
-    this.tsSec[i] = meta.tsSec ?? 0;
-    this.tsNsec[i] = meta.tsNsec ?? 0;
+    this.tsSec[i] = tsSec;
+    this.tsNsec[i] = tsNsec;
     this.inPort[i] = meta.inPort ?? 0;
     this.l2[i] = ABSENT;
     this.l2_5[i] = ABSENT;

@@ -241,6 +241,7 @@ export class Run {
 
   /** The bytes packet i entered with (a view; after seal()). */
   frame(i: number): Uint8Array {
+    if (i >= this.lengths.length) throw new RangeError(`Run.frame(${i}) before seal() or past the run's ${this.packets} packets`);
     const s = this.segmentOf(i);
     const start = s.starts[i - s.from];
     return s.chunk.subarray(start, start + this.lengths[i]);

@@ -10,12 +10,12 @@
  *   upcalls to the host's model as slow path). Packets the engine cannot express
  *   run through the model's own per-packet path, counted. A classic pcap's
  *   packets that come next in the merged order are copied into the batch in
- *   bulk, natively (InputMerge.appendFollowing; a Run keeps their origins in
- *   columns), and outputs to ports without an edge model are written
- *   straight from the engine's batches.
- * - Every packet's outcome is handed to its host's runtime (`settle`): a
- *   vRouter stamps its outer IPv4 IDs and counts vifs, drops and flows
- *   (the report's `vrouters[]`).
+ *   bulk, natively (InputMerge.appendFollowing; a Run keeps their origins as
+ *   one segment), and outputs to ports without an edge model are written
+ *   in ranges straight from the engine's batches.
+ * - A host that keeps per-packet state gets every packet's outcome
+ *   (`settle`): a vRouter stamps its outer IPv4 IDs and counts vifs, drops
+ *   and flows (the report's `vrouters[]`).
  * - Frames sent out of a host's underlay NIC are carried by the underlay
  *   switch to the host owning the destination IP and replayed there, before
  *   the next captured packet (so causality holds across hosts).

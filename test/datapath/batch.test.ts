@@ -41,6 +41,15 @@ describe('PacketBatch', () => {
     expect(batch.append(new Uint8Array(10))).toBe(false); // no slot
   });
 
+  it('refuses timestamps a pcap record cannot hold', () => {
+    const b = PacketBatch.create({ capacity: 4, dataSize: 1024 });
+    expect(() => b.append(new Uint8Array(60), { tsNsec: 1e9 })).toThrow(/\[0, 1e9\) for tsNsec, received 1000000000/);
+    expect(() => b.append(new Uint8Array(60), { tsSec: -1 })).toThrow(/\[0, 2\^32\) for tsSec/);
+    expect(() => b.append(new Uint8Array(60), { tsSec: 2 ** 32 })).toThrow(RangeError);
+    expect(b.count).toBe(0);
+    expect(b.append(new Uint8Array(60), { tsSec: 2 ** 32 - 1, tsNsec: 999_999_999 })).toBe(true);
+  });
+
   it('refuses a packet larger than an empty batch with a clear error', () => {
     const batch = PacketBatch.create({ capacity: 2, dataSize: 100 });
     expect(() => batch.append(new Uint8Array(200))).toThrow(/does not fit/);

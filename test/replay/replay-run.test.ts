@@ -53,6 +53,7 @@ describe('Run', () => {
     expect(run.count).toBe(5);
     expect(run.segments.map((s) => [s.from, s.count])).toEqual([[0, 1], [1, 3], [4, 1]]);
     expect([capture.counters.rx, underlay.counters.rx]).toEqual([4, 1]);
+    expect(() => run.frame(0)).toThrow(/before seal/);
     const b = run.seal();
     b.packet(2).fill(0xee); // the engine rewrites packets in place
     expect(Array.from({ length: 5 }, (_, i) => [run.source(i).port, run.index(i), run.hops(i), run.traced(i), run.tsSec[i], run.tsNsec[i]])).toEqual([
