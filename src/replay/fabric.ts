@@ -19,8 +19,9 @@
  *    host sees them (native Reassembler: timeouts, overlap and limit drops
  *    under their reassembly reasons); an `ovs-userspace` receiver gets the
  *    fragments as they are.
- * Broadcast and frames to unknown addresses are not carried (`unrouted`);
- * the switch never loops a frame back to its sender.
+ * Broadcast and frames to unknown addresses are not carried (`unrouted`,
+ * after the sender's MTU: its link drops or fragments a frame wherever it is
+ * going); the switch never loops a frame back to its sender.
  *
  * Contract with `replay()`: it calls `carry()` for every frame a host sends
  * out of a port for which `isFabricPort()` is true (or, for a sender for
@@ -124,7 +125,7 @@ export class Fabric {
   private readonly links: ReadonlyMap<string, FabricLinkSettings>;
   private readonly reassembly = new HostReassembly();
   private readonly parser: Parser = createParser();
-  /** False with at most one host attached: every frame is unrouted (no lookup per frame). */
+  /** False with at most one host attached: every frame the sending link passes is unrouted (no lookup per frame). */
   private readonly severalHosts: boolean;
   /** Time of the last carry (ns), for reassembly timeouts when carry() is given no time. */
   private lastNs = 0;
@@ -156,15 +157,25 @@ export class Fabric {
   }
 
   /**
-   * True when carry() from `host` can only count a frame as unrouted (no
-   * other host is attached, and the host's link does not answer PMTU
-   * discovery): such a sender may count its frames with countUncarried().
+   * True when carry() from `host` can only count a frame that fits its link
+   * (longestFittingFrame) as unrouted (no other host is attached, and the
+   * host's link does not answer PMTU discovery): such a sender may count
+   * those frames with countUncarried().
    */
   carriesNothingFrom(host: string): boolean {
     return !this.severalHosts && this.link(host).stack !== 'linux';
   }
 
-  /** Counts `n` frames a host for which carriesNothingFrom() holds sent to the fabric (what carry() would count). */
+  /**
+   * Frames up to this length that `host` sends are within its link's MTU
+   * whatever they hold (an IP packet after at least a 14-byte Ethernet
+   * header); longer ones may be dropped or fragmented by the link.
+   */
+  longestFittingFrame(host: string): number {
+    return this.link(host).mtu + 14;
+  }
+
+  /** Counts `n` frames, each no longer than longestFittingFrame(), a host for which carriesNothingFrom() holds sent to the fabric (what carry() would count). */
   countUncarried(n: number): void {
     this.counters.unrouted += n;
   }
@@ -182,18 +193,16 @@ export class Fabric {
     if (nowNs !== undefined && nowNs > this.lastNs) this.lastNs = nowNs;
     const answered = this.pmtud(host, port, frame);
     if (answered) return answered;
-    if (!this.severalHosts) {
-      this.counters.unrouted++; // no other host to carry it to
-      return NOTHING;
-    }
-    const dst = ipv4DestinationNumber(frame);
-    const to = dst === undefined ? undefined : this.byIp.get(dst);
-    if (!to || to.host === host) {
-      this.counters.unrouted++;
-      return NOTHING;
-    }
+    // The sending link first: its MTU holds wherever the frame is going.
     const res: FabricResult = { deliveries: [], drops: [] };
     const wire = this.send(this.link(host), frame, res);
+    if (wire.length === 0) return res;
+    const dst = this.severalHosts ? ipv4DestinationNumber(frame) : undefined;
+    const to = dst === undefined ? undefined : this.byIp.get(dst);
+    if (!to || to.host === host) {
+      this.counters.unrouted += wire.length; // no other host to carry it to, or not an address of one
+      return res.drops.length > 0 ? res : NOTHING;
+    }
     for (const f of wire) this.receive(to, f, res);
     return res;
   }

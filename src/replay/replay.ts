@@ -118,6 +118,8 @@ interface Sink {
   fabric: boolean;
   /** No edge, and nothing the fabric does but count: frames are written in bulk (BulkWrites). */
   bulk: boolean;
+  /** Longer frames to a bulk sink go one by one (the fabric's link may drop them: longestFittingFrame). */
+  bulkUpTo: number;
 }
 
 /** Replays the inputs through the topology's hosts; writes DIR/HOST-PORT.pcap per transmitting port. */
@@ -230,7 +232,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       const egressEdge = !edges.passesEgress(ctx.name, port);
       const onFabric = fabric.isFabricPort(ctx.name, port);
       const bulk = !egressEdge && (!onFabric || fabric.carriesNothingFrom(ctx.name));
-      byPort.set(dpPort, (s = { port, counters: portOf(ctx.name, port), egressEdge, fabric: onFabric, bulk }));
+      const bulkUpTo = onFabric ? fabric.longestFittingFrame(ctx.name) : Infinity;
+      byPort.set(dpPort, (s = { port, counters: portOf(ctx.name, port), egressEdge, fabric: onFabric, bulk, bulkUpTo }));
     }
     return s;
   };
@@ -374,7 +377,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   /**
    * Writes outputs [from, to) of `result` (of the packets of `run`) in
    * order: consecutive ones to a bulk port with one call, the others frame
-   * by frame (emit: edges, fabric).
+   * by frame (emit: edges, fabric; frames a bulk port's link may refuse too).
    */
   const writeOutputs = async (run: Run, result: BatchResult, from: number, to: number): Promise<void> => {
     const { chunks, outChunk, outIndex, outOrigin } = result;
@@ -383,15 +386,16 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       const at = outIndex[k];
       const port = b.next[at];
       const sink = sinkOf(run.ctx, port);
-      if (!sink.bulk) {
+      if (!sink.bulk || b.length[at] > sink.bulkUpTo) {
         await bulk.flush();
         const w = emit(run, outOrigin[k], port, b.packet(at), b.wireLength[at]);
         if (w) await w;
         k++;
         continue;
       }
+      const upTo = sink.bulkUpTo;
       let end = k + 1;
-      while (end < to && chunks[outChunk[end]].next[outIndex[end]] === port) end++;
+      while (end < to && chunks[outChunk[end]].next[outIndex[end]] === port && chunks[outChunk[end]].length[outIndex[end]] <= upTo) end++;
       sink.counters.tx += end - k;
       if (sink.fabric) fabric.countUncarried(end - k);
       const w = bulk.add(run.ctx.name, sink.port, chunks, outChunk, outIndex, k, end);

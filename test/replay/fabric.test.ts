@@ -65,6 +65,18 @@ describe('Fabric', () => {
     expect(f.counters).toMatchObject({ carried: 1, mtuDrops: 2, fragments: 0 });
   });
 
+  it('the sending link comes first: with one host, an oversized frame is dropped (or fragmented) before it goes nowhere', () => {
+    const alone = (stack: FabricLinkSettings['stack']): Fabric => new Fabric([ATT[0]], { links: new Map([['c1', { mtu: 1500, stack }]]) });
+    const ovs = alone('ovs-userspace');
+    expect(ovs.longestFittingFrame('c1')).toBe(1514);
+    expect(ovs.carry('c1', 'p0', packet(1473, true))).toEqual({ deliveries: [], drops: ['underlay_mtu_exceeded'] });
+    expect(ovs.carry('c1', 'p0', packet(1472, true))).toEqual({ deliveries: [], drops: [] });
+    expect(ovs.counters).toMatchObject({ mtuDrops: 1, unrouted: 1, carried: 0 });
+    const linux = alone('linux');
+    expect(linux.carry('c1', 'p0', packet(3000, false))).toEqual({ deliveries: [], drops: [] });
+    expect(linux.counters).toMatchObject({ fragments: 3, unrouted: 3, mtuDrops: 0 });
+  });
+
   it('Linux sender without DF: RFC 791 fragments, byte for byte what scapy fragment() makes', () => {
     const f = fabric({ stack: 'linux' });
     const big = packet(3000, false);

@@ -12,8 +12,11 @@
  * In both, the 1400-byte datagram (inner 1428, outer 1478) and the reply pass.
  * Sizes are hand-derived: inner IP = payload + 8 + 20, outer = inner + 14 + 8 + 8 + 20.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 
 import { packageRoot } from '../../src/datapath/native.js';
 import type { FabricCounters } from '../../src/replay/fabric.js';
@@ -94,6 +97,19 @@ describe('replay: mtu-mismatch', () => {
     expect(summary(join(smallNet.out, 'compute1-vm1.pcap'))).toEqual(['ARP fa:16:3e:00:00:03 Broadcast Who has 192.0.2.1? Tell 192.0.2.3', 'UDP 192.0.2.3 192.0.2.1 9 → 40000 Len=100']);
     expect(dropsOf(smallNet)).toEqual([['underlay_mtu_exceeded', 1, '1500-net/vm1.pcap', 1]]);
     expect(smallNet.fabric).toMatchObject({ mtuDrops: 1, fragments: 0 });
+  });
+
+  it('with compute1 alone on the underlay, the oversized frame is still dropped by its link before going nowhere', async () => {
+    const doc = parse(readFileSync(join(dir, 'topology-reverse.yaml'), 'utf8')) as { hosts: { name: string }[] };
+    doc.hosts = doc.hosts.filter((h) => h.name === 'compute1');
+    const topology = join(mkdtempSync(join(tmpdir(), 'vs-mtu-')), 'topology.yaml');
+    writeFileSync(topology, stringify(doc));
+    // vm3 has no host: only vm1's capture is replayed
+    const { report } = await replayFresh(topology, inputsOf('1500-net').slice(0, 1));
+    const alone: Run = { out: '', report, edges: report.edges, fabric: report.underlay };
+    expect(dropsOf(alone)).toEqual([['underlay_mtu_exceeded', 1, '1500-net/vm1.pcap', 1]]);
+    expect(report.ports.find((p) => p.host === 'compute1' && p.port === 'p0')?.tx).toBe(3);
+    expect(alone.fabric).toMatchObject({ mtuDrops: 1, unrouted: 2, carried: 0 });
   });
 
   it('the same on a Linux kernel datapath: vm1 gets ICMP "fragmentation needed" (MTU 1450) from vm3\'s address, then its fitting datagram passes', () => {
