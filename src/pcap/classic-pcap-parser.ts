@@ -32,7 +32,8 @@ import { canonicalLinkType, unsupportedLinkTypeDetail } from './link-types.js';
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
 export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
 const GLOBAL_HEADER = 24;
-const RECORD_HEADER = 16;
+/** Bytes of a classic pcap record header (ts_sec, ts_frac, caplen, wire length). */
+export const PCAP_RECORD_HEADER = 16;
 
 export class ClassicPcapParser implements CaptureParser {
   readonly interfaces: CaptureInterface[];
@@ -80,9 +81,9 @@ export class ClassicPcapParser implements CaptureParser {
 
   nextBuffered(): CaptureRecord | undefined {
     const src = this.src;
-    if (src.available < RECORD_HEADER) return undefined;
+    if (src.available < PCAP_RECORD_HEADER) return undefined;
     const caplen = this.checkedCaplen(src.offset);
-    return src.available < RECORD_HEADER + caplen ? undefined : this.record();
+    return src.available < PCAP_RECORD_HEADER + caplen ? undefined : this.record();
   }
 
   /**
@@ -117,18 +118,18 @@ export class ClassicPcapParser implements CaptureParser {
   async next(): Promise<CaptureRecord | null> {
     const src = this.src;
     const at = src.offset;
-    if (src.available < RECORD_HEADER) {
-      const got = await src.ensure(RECORD_HEADER);
+    if (src.available < PCAP_RECORD_HEADER) {
+      const got = await src.ensure(PCAP_RECORD_HEADER);
       if (got === 0) return null;
-      if (got < RECORD_HEADER)
-        throw this.error(CaptureCode.TRUNCATED, at, `file ends ${got} bytes into a ${RECORD_HEADER}-byte packet record header`);
+      if (got < PCAP_RECORD_HEADER)
+        throw this.error(CaptureCode.TRUNCATED, at, `file ends ${got} bytes into a ${PCAP_RECORD_HEADER}-byte packet record header`);
     }
     const caplen = this.checkedCaplen(at);
-    const need = RECORD_HEADER + caplen;
+    const need = PCAP_RECORD_HEADER + caplen;
     if (src.available < need) {
       const got = await src.ensure(need);
       if (got < need)
-        throw this.error(CaptureCode.TRUNCATED, at, `file ends ${got - RECORD_HEADER} bytes into a packet of captured length ${caplen}`);
+        throw this.error(CaptureCode.TRUNCATED, at, `file ends ${got - PCAP_RECORD_HEADER} bytes into a packet of captured length ${caplen}`);
     }
     return this.record();
   }
@@ -150,7 +151,7 @@ export class ClassicPcapParser implements CaptureParser {
     let frac = src.peekU32(4, le);
     const caplen = src.peekU32(8, le);
     const wireLength = src.peekU32(12, le);
-    src.advance(RECORD_HEADER);
+    src.advance(PCAP_RECORD_HEADER);
     const data = src.take(caplen);
     const perSec = this.nsecPerUnit === 1 ? 1e9 : 1e6;
     if (frac >= perSec) {

@@ -5,8 +5,12 @@
  *
  * The file is written under a temporary name in the target directory and
  * renamed over the target by close(), so a reader never sees a half-written
- * file under the final name; abort() (or a failed write) removes the
- * temporary file. Memory is bounded: packets are copied into a buffer of
+ * file under the final name, and a run that fails or is killed leaves only
+ * temporary files; abort() (or a failed write) removes the temporary file.
+ * close() does not fsync (as tcpdump -w does not): the file is complete for
+ * every reader once close() resolves, and durable when the kernel writes it
+ * back; syncing 100 MB of output costs a replay about as long as encapsulating
+ * it. Memory is bounded: packets are copied into a buffer of
  * `bufferSize` bytes that is written out when full, and write() resolves
  * once at most one full buffer is still being written, so awaiting each
  * write keeps at most two buffers in memory.
@@ -19,7 +23,7 @@ import type { PacketBatch } from '../datapath/batch.js';
 import { native } from '../datapath/native.js';
 import { CaptureError } from '../errors.js';
 import { CaptureCode } from './capture-codes.js';
-import { PCAP_MAGIC_NSEC } from './classic-pcap-parser.js';
+import { PCAP_MAGIC_NSEC, PCAP_RECORD_HEADER } from './classic-pcap-parser.js';
 import { LinkType } from './link-types.js';
 
 export interface PcapWriterOptions {
@@ -34,7 +38,6 @@ export interface PcapWriterOptions {
 const DEFAULT_SNAPLEN = 262144;
 const DEFAULT_BUFFER = 1 << 20;
 const GLOBAL_HEADER = 24;
-const RECORD_HEADER = 16;
 
 /** Packets of batches to write: packet index[k] of batches[chunk[k]] (of batches[0] when chunk is null), for k < count. */
 export interface BatchPackets {
@@ -136,7 +139,7 @@ export class PcapWriter {
     checkU32('wireLength', wireLength);
     if (wireLength < data.length) throw new RangeError(`expected wireLength >= data.length (${data.length}), received ${wireLength}`);
     const caplen = Math.min(data.length, this.snaplen);
-    const need = RECORD_HEADER + caplen;
+    const need = PCAP_RECORD_HEADER + caplen;
     let wait: Promise<void> | undefined;
     if (this.used + need > this.buf.length) {
       wait = this.flush();
@@ -148,7 +151,7 @@ export class PcapWriter {
     v.setUint32(o + 4, tsNsec, true);
     v.setUint32(o + 8, caplen, true);
     v.setUint32(o + 12, wireLength, true);
-    this.buf.set(caplen === data.length ? data : data.subarray(0, caplen), o + RECORD_HEADER);
+    this.buf.set(caplen === data.length ? data : data.subarray(0, caplen), o + PCAP_RECORD_HEADER);
     this.used += need;
     this.packets++;
     if (this.failure !== undefined) return Promise.reject(this.writeError());
@@ -180,7 +183,7 @@ export class PcapWriter {
       const flushed = this.flush();
       wait = wait ? wait.then(() => flushed) : flushed;
       const next = batches[chunk ? chunk[done] : 0];
-      const need = RECORD_HEADER + Math.min(next.length[index[done]], this.snaplen);
+      const need = PCAP_RECORD_HEADER + Math.min(next.length[index[done]], this.snaplen);
       if (need > this.buf.length) this.replaceBuffer(need);
     }
     if (this.failure !== undefined) return Promise.reject(this.writeError());
@@ -208,7 +211,6 @@ export class PcapWriter {
       await this.flush();
       await this.inFlight;
       if (this.failure !== undefined) throw this.writeError();
-      await this.fh.sync();
       await this.fh.close();
       await rename(this.tempPath, this.path);
     } catch (err) {
