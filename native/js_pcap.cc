@@ -96,7 +96,10 @@ Napi::Value write_pcap_records_js(const Napi::CallbackInfo& info) {
   PcapWriteScan scan;
   Status st = write_pcap_records(batches.data(), uint32_t(batches.size()), chunk, index.Data(), count, snaplen,
                                  MutByteView(dst.Data() + dst_offset, dst.ElementLength() - dst_offset), &scan);
-  if (st != Status::OK) throw_status(env, st, "writePcapRecords");
+  if (st != Status::OK)
+    throw_status(env, st,
+                 scan.problem ? "writePcapRecords: entry " + std::to_string(scan.records) + " of the list: " + scan.problem
+                              : std::string("writePcapRecords"));
   Napi::Object out = Napi::Object::New(env);
   out.Set("bytes", double(scan.bytes));
   out.Set("records", scan.records);

@@ -12,6 +12,11 @@ void put_le32(uint8_t* p, uint32_t v) {
   p[3] = uint8_t(v >> 24);
 }
 
+Status refuse(PcapWriteScan* out, const char* problem) {
+  out->problem = problem;
+  return Status::BAD_ARGUMENT;
+}
+
 }  // namespace
 
 Status write_pcap_records(const Batch* batches, uint32_t batch_count, const uint32_t* chunk, const uint32_t* index,
@@ -20,12 +25,13 @@ Status write_pcap_records(const Batch* batches, uint32_t batch_count, const uint
   size_t at = 0;
   for (uint32_t k = 0; k < count; k++) {
     uint32_t c = chunk ? chunk[k] : 0;
-    if (c >= batch_count) return Status::BAD_ARGUMENT;
+    if (c >= batch_count) return refuse(out, "its chunk is past the batches");
     const Batch& batch = batches[c];
     uint32_t i = index[k];
-    if (i >= batch.count() || !batch.packet_valid(i)) return Status::BAD_ARGUMENT;
+    if (i >= batch.count()) return refuse(out, "its index is past its batch's packets");
+    if (!batch.packet_valid(i)) return refuse(out, "its packet's offset and length are outside the batch's data");
     uint32_t ts_nsec = batch.u32(COL_TS_NSEC)[i];
-    if (ts_nsec >= 1000000000u) return Status::BAD_ARGUMENT;
+    if (ts_nsec >= 1000000000u) return refuse(out, "its packet's TS_NSEC is 10^9 or more");
     MutByteView p = batch.packet(i);
     uint32_t length = uint32_t(p.size());
     uint32_t caplen = length < snaplen ? length : snaplen;

@@ -19,6 +19,8 @@ namespace vs {
 struct PcapWriteScan {
   size_t bytes = 0;      // bytes written to dst
   uint32_t records = 0;  // packets written (the first `records` of the list)
+  // With BAD_ARGUMENT: what is wrong with entry `records` of the list.
+  const char* problem = nullptr;
 };
 
 // Writes packet index[k] of batches[chunk[k]] (of batches[0] when chunk is

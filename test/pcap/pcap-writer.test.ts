@@ -175,6 +175,17 @@ describe('PcapWriter', () => {
     expect(() => w.write(udpFrame(60), -1, 0)).toThrow(RangeError);
     expect(() => w.write(udpFrame(60), 1, 1e9)).toThrow(RangeError);
     expect(() => w.write(udpFrame(60), 1, 0, 59)).toThrow(RangeError);
+    // appendPackets() takes timestamps from the TS columns: a column written past PacketBatch.append's checks is named
+    const b = PacketBatch.create({ capacity: 4, dataSize: 4096 });
+    b.append(udpFrame(60));
+    b.append(udpFrame(60));
+    b.tsNsec[1] = 1e9;
+    expect(() => w.appendPackets({ batches: [b], chunk: null, index: Uint32Array.from([0, 1]), count: 2 })).toThrow(
+      expect.objectContaining({ code: 'ERR_VS_BAD_ARGUMENT', message: expect.stringContaining("entry 1 of the list: its packet's TS_NSEC is 10^9 or more") }),
+    );
+    expect(() => w.appendPackets({ batches: [b], chunk: null, index: Uint32Array.from([2]), count: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_VS_BAD_ARGUMENT', message: expect.stringContaining("entry 0 of the list: its index is past its batch's packets") }),
+    );
     await w.abort();
     await expect(PcapWriter.create(join(dir, 'x.pcap'), { snaplen: 0 })).rejects.toThrow(RangeError);
   });
