@@ -88,10 +88,14 @@ std::vector<std::pair<uint32_t, RssLayer>> rss_ports(Napi::Env env, const Napi::
 // rssShard(in, linkType, layer, table: Uint8Array(128), shards, keepLargest?, rssPorts?) ->
 //   { buffers: (ArrayBuffer | null)[], index: Uint32Array[], invalid: Uint32Array, buckets: Uint32Array(128), kept }
 // The receive side in one call: hash (parsing only what the hash needs),
-// shard batches of exactly the planned size (the input's headroom and
-// tailroom), copies, and the packets per indirection-table entry. With
-// keepLargest, the largest shard (kept, -1 when none) is not copied: its
-// buffer is null and its PMD works on the input batch (index lists its packets).
+// shard batches of the planned size (the input's headroom and tailroom),
+// copies, and the packets per indirection-table entry. With keepLargest, the
+// largest shard (kept, -1 when none) is not copied: its buffer is null and
+// its PMD works on the input batch (index lists its packets). A shard batch
+// goes into the first unused buffer of `spares` (ArrayBuffers the caller no
+// longer reads) large enough for it, its header and columns cleared; `spares`
+// lists which were used. Without one it gets a new buffer the size of the
+// input's, so that it can be a spare for any later shard of such batches.
 Napi::Value rss_shard_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Batch in = batch_arg(info, 0, "in");
@@ -106,6 +110,17 @@ Napi::Value rss_shard_js(const Napi::CallbackInfo& info) {
   RssPortLayers layers;
   layers.fallback = RssLayer(layer);
   if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) layers.ports = rss_ports(env, info[6]);
+  std::vector<Napi::ArrayBuffer> spares;
+  if (info.Length() > 7 && !info[7].IsUndefined() && !info[7].IsNull()) {
+    if (!info[7].IsArray()) throw_type(env, "an array of ArrayBuffers for spares", info[7]);
+    Napi::Array list = info[7].As<Napi::Array>();
+    for (uint32_t k = 0; k < list.Length(); k++) {
+      Napi::Value v = list.Get(k);
+      if (!v.IsArrayBuffer()) throw_type(env, "an ArrayBuffer in spares", v);
+      spares.push_back(v.As<Napi::ArrayBuffer>());
+    }
+  }
+  std::vector<bool> spare_used(spares.size(), false);
   ShardPlan plan;
   Status st = shard_plan(in, link_type, layers, table.data(), n, &plan);
   if (st != Status::OK) throw_status(env, st, "rssShard");
@@ -123,11 +138,21 @@ Napi::Value rss_shard_js(const Napi::CallbackInfo& info) {
     BatchLayout layout;
     if (plan.data[s] > 0xFFFFFFFFull || batch_layout(plan.count[s], uint32_t(plan.data[s]), &layout) != Status::OK)
       throw_status(env, Status::BATCH_FULL, "rssShard: shard too large");
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, layout.total_size);
-    auto* mem = static_cast<uint8_t*>(ab.Data());
-    Status made = batch_init_zeroed(mem, layout.total_size, plan.count[s], uint32_t(plan.data[s]), in.header().headroom,
-                                    in.header().tailroom);  // V8 zero-fills new ArrayBuffers
-    if (made == Status::OK) made = Batch::open(mem, layout.total_size, &shards[s]);
+    size_t spare = 0;
+    while (spare < spares.size() && (spare_used[spare] || spares[spare].ByteLength() < layout.total_size)) spare++;
+    Napi::ArrayBuffer ab;
+    Status made;
+    if (spare < spares.size()) {
+      spare_used[spare] = true;
+      ab = spares[spare];
+      made = batch_init(static_cast<uint8_t*>(ab.Data()), ab.ByteLength(), plan.count[s], uint32_t(plan.data[s]),
+                        in.header().headroom, in.header().tailroom);
+    } else {
+      ab = Napi::ArrayBuffer::New(env, std::max(layout.total_size, in.header().total_size));
+      made = batch_init_zeroed(static_cast<uint8_t*>(ab.Data()), ab.ByteLength(), plan.count[s], uint32_t(plan.data[s]),
+                               in.header().headroom, in.header().tailroom);  // V8 zero-fills new ArrayBuffers
+    }
+    if (made == Status::OK) made = Batch::open(static_cast<uint8_t*>(ab.Data()), ab.ByteLength(), &shards[s]);
     if (made != Status::OK) throw_status(env, made, "rssShard: shard batch");
     buffers.Set(s, ab);
   }
@@ -144,6 +169,10 @@ Napi::Value rss_shard_js(const Napi::CallbackInfo& info) {
   std::memcpy(buckets.Data(), plan.buckets, sizeof plan.buckets);
   o.Set("buckets", buckets);
   o.Set("kept", kept);
+  Napi::Array used = Napi::Array::New(env);
+  for (size_t k = 0; k < spares.size(); k++)
+    if (spare_used[k]) used.Set(used.Length(), double(k));
+  o.Set("spares", used);
   return o;
 }
 

@@ -191,6 +191,8 @@ export class DatapathEngine {
   private readonly rxqPackets: Float64Array;
   private readonly rxqLoad: Float64Array;
   private readonly rxqTotal: Float64Array;
+  /** Buffers handed back by recycle(), for the receive side's shard batches. */
+  private spares: ArrayBuffer[] = [];
   /** Batch sequence from which a requested rebalance applies. */
   private rebalanceAt = -1;
   private seq = 0;
@@ -313,6 +315,20 @@ export class DatapathEngine {
     }));
   }
 
+  /**
+   * Hands back batches of finished results the caller no longer reads (nor
+   * keeps views of): with more than one PMD, the receive side copies shards
+   * into them instead of into fresh buffers (whose page faults, zeroing and
+   * collection cost about as much as the copy). Keeps a few; ignores the rest.
+   */
+  recycle(batches: readonly PacketBatch[]): void {
+    if (this.pmds.length === 1) return;
+    for (const b of batches) {
+      if (this.spares.length >= 2 * this.pmds.length) return;
+      if (b.buffer.byteLength > 0 && !this.spares.includes(b.buffer)) this.spares.push(b.buffer);
+    }
+  }
+
   /** Translation listener (explain / trace). */
   set onTranslate(fn: UpcallHandler['onTranslate']) {
     this.handler.onTranslate = fn;
@@ -366,7 +382,11 @@ export class DatapathEngine {
     if (this.pmds.length === 1) return { shards: [{ pmd: 0, buffer: batch.buffer, index: null }], invalid: EMPTY_U32 };
     // The PMD with the most packets works on the input batch itself (filtered
     // by the hash); only the other PMDs' packets are copied.
-    const r = native().rssShard(batch.buffer, this.opts.linkType, this.opts.rssLayer === 'inner' ? 1 : 0, this.table, this.pmds.length, true, this.rssPorts);
+    const r = native().rssShard(batch.buffer, this.opts.linkType, this.opts.rssLayer === 'inner' ? 1 : 0, this.table, this.pmds.length, true, this.rssPorts, this.spares);
+    if (r.spares.length > 0) {
+      const used = new Set(r.spares);
+      this.spares = this.spares.filter((_, k) => !used.has(k));
+    }
     for (let b = 0; b < RETA_SIZE; b++) {
       const n = r.buckets[b];
       if (n) {

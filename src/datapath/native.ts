@@ -197,7 +197,9 @@ export interface NativeAddon {
     keepLargest?: boolean,
     /** Per in_port overrides of `layer`: (port, layer) pairs. */
     rssPorts?: Uint32Array | null,
-  ): { buffers: (ArrayBuffer | null)[]; index: Uint32Array[]; invalid: Uint32Array; buckets: Uint32Array; kept: number };
+    /** Buffers nothing reads any more, for shard batches (`spares` in the result: the positions used). */
+    spares?: ArrayBuffer[] | null,
+  ): { buffers: (ArrayBuffer | null)[]; index: Uint32Array[]; invalid: Uint32Array; buckets: Uint32Array; kept: number; spares: number[] };
   Datapath: new (options?: NativeDatapathOptions) => NativeDatapath;
   /** native/js_offload.cc (src/offload/native-offload.ts wraps these): virtio_net_hdr -> columns. */
   applyVnetHdr(batch: ArrayBuffer, index: number, hdr: Uint8Array): void;

@@ -90,15 +90,22 @@ export class RunBatches {
     return PacketBatch.create({ capacity: slots, dataSize: Math.max(dataSize, slots * BYTES_PER_PACKET) });
   }
 
-  /** Takes back batches nothing reads any more (a finished run's result chunks, a batch a run outgrew). */
-  give(batches: readonly PacketBatch[]): void {
+  /**
+   * Takes back batches nothing reads any more (a finished run's result
+   * chunks, a batch a run outgrew); returns those it does not keep.
+   */
+  give(batches: readonly PacketBatch[]): PacketBatch[] {
+    const rest: PacketBatch[] = [];
     for (const b of batches) {
       // only the sizes take() asks for (engine output and shard batches have others)
-      if (this.slotsFor(b.capacity) !== b.capacity || b.headroom !== DEFAULT_HEADROOM) continue;
       let list = this.spare.get(b.capacity);
-      if (!list) this.spare.set(b.capacity, (list = []));
-      if (list.length < SPARES_PER_SIZE && !list.some((s) => s.buffer === b.buffer)) list.push(b);
+      if (list?.some((s) => s.buffer === b.buffer)) continue; // kept already
+      if (this.slotsFor(b.capacity) === b.capacity && b.headroom === DEFAULT_HEADROOM && (list?.length ?? 0) < SPARES_PER_SIZE) {
+        if (!list) this.spare.set(b.capacity, (list = []));
+        list.push(b);
+      } else rest.push(b);
     }
+    return rest;
   }
 }
 

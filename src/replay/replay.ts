@@ -474,7 +474,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       }
     }
     await bulk.flush();
-    runBatches.give(chunks);
+    ctx.engine.recycle(runBatches.give(chunks));
   };
 
   /** Replays the underlay queue until it is empty, in same-host runs. */

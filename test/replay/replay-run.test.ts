@@ -1,7 +1,8 @@
 /**
  * Run and RunBatches (src/replay/replay-run.ts): a run grows its batch as it
  * fills, keeping every packet and its columns, and ends at maxPackets
- * whatever the frame sizes; batches come back for reuse.
+ * whatever the frame sizes; batches come back for reuse (those RunBatches
+ * does not keep are handed on).
  */
 import { describe, expect, it } from 'vitest';
 
@@ -92,7 +93,7 @@ describe('RunBatches', () => {
     const batches = new RunBatches(64);
     const b = batches.take(16, 8192);
     b.append(frame(1, 100));
-    batches.give([b, b]);
+    expect(batches.give([b, b])).toEqual([]); // kept once, the second time ignored
     const again = batches.take(16, 8192);
     expect(again).toBe(b);
     expect(again.count).toBe(0);
@@ -100,7 +101,10 @@ describe('RunBatches', () => {
     // too small, other sizes and other headrooms are not kept
     batches.give([b]);
     expect(batches.take(16, b.dataSize + 1)).not.toBe(b);
-    batches.give([PacketBatch.create({ capacity: 16, dataSize: 8192, headroom: 64 })]);
+    const other = PacketBatch.create({ capacity: 16, dataSize: 8192, headroom: 64 });
+    const odd = PacketBatch.create({ capacity: 24, dataSize: 8192 });
+    // what it does not keep comes back (replay hands those to the engine's receive side)
+    expect(batches.give([other, odd])).toEqual([other, odd]);
     expect(batches.take(16, 1).headroom).toBe(128);
   });
 });
