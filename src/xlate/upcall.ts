@@ -146,6 +146,8 @@ export class UpcallHandler {
 }
 
 interface RecentFlow {
+  /** Its masked key's bytes at the subtable's used offsets. */
+  id: Uint8Array;
   program: Uint8Array;
   /** The slow path's version the megaflow was translated at. */
   version: number;
@@ -158,7 +160,8 @@ interface RecentSubtable {
   mask: Uint8Array;
   /** Offsets of the mask's non-zero bytes: only those make the masked key. */
   used: Uint8Array;
-  flows: Map<string, RecentFlow>;
+  /** By a hash of the masked key (maskedHash); a bucket holds one flow per masked key. */
+  flows: Map<number, RecentFlow[]>;
 }
 
 /**
@@ -174,7 +177,9 @@ class RecentMegaflows {
   /** The program of a megaflow translated at `version` that covers `key`. */
   find(key: Uint8Array, version: number): Uint8Array | undefined {
     for (const s of this.subtables.values()) {
-      const f = s.flows.get(maskedId(key, s.mask, s.used));
+      const bucket = s.flows.get(maskedHash(key, s.mask, s.used));
+      if (!bucket) continue;
+      const f = bucket.find((g) => maskedEqual(key, s, g.id));
       if (f?.version === version) return f.program;
     }
     return undefined;
@@ -188,24 +193,45 @@ class RecentMegaflows {
       s = { mask: mask.slice(), used, flows: new Map() };
       this.subtables.set(maskId, s);
     }
-    s.flows.set(maskedId(maskedKey, s.mask, s.used), { program, version, batch });
+    const h = maskedHash(maskedKey, s.mask, s.used);
+    let bucket = s.flows.get(h);
+    if (!bucket) s.flows.set(h, (bucket = []));
+    const flow: RecentFlow = { id: Uint8Array.from(s.used, (k) => maskedKey[k] & s.mask[k]), program, version, batch };
+    // the latest translation of a masked key replaces the earlier one
+    const same = bucket.findIndex((f) => maskedEqual(maskedKey, s, f.id));
+    if (same >= 0) bucket[same] = flow;
+    else bucket.push(flow);
   }
 
   forget(upToBatch: number): void {
     if (upToBatch <= this.forgottenUpTo) return;
     this.forgottenUpTo = upToBatch;
     for (const [id, s] of this.subtables) {
-      for (const [key, f] of s.flows) if (f.batch <= upToBatch) s.flows.delete(key);
+      for (const [h, bucket] of s.flows) {
+        const kept = bucket.filter((f) => f.batch > upToBatch);
+        if (kept.length === 0) s.flows.delete(h);
+        else if (kept.length !== bucket.length) s.flows.set(h, kept);
+      }
       if (s.flows.size === 0) this.subtables.delete(id);
     }
   }
 }
 
-/** The bytes of `key & mask` at the mask's non-zero offsets, as a map key. */
-function maskedId(key: Uint8Array, mask: Uint8Array, used: Uint8Array): string {
-  let id = '';
-  for (const k of used) id += String.fromCharCode(key[k] & mask[k]);
-  return id;
+/** FNV-1a over the bytes of `key & mask` at the mask's non-zero offsets (a number: no string per lookup). */
+function maskedHash(key: Uint8Array, mask: Uint8Array, used: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < used.length; i++) {
+    const k = used[i];
+    h = Math.imul(h ^ (key[k] & mask[k]), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** True when `key & mask` has the bytes `id` at the subtable's used offsets. */
+function maskedEqual(key: Uint8Array, s: RecentSubtable, id: Uint8Array): boolean {
+  const { mask, used } = s;
+  for (let i = 0; i < used.length; i++) if ((key[used[i]] & mask[used[i]]) !== id[i]) return false;
+  return true;
 }
 
 function packInstalls(flows: readonly { key: Uint8Array; mask: Uint8Array; program: Uint8Array }[], version: number): InstallSet {
