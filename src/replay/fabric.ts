@@ -51,6 +51,12 @@ export interface FabricDelivery {
   host: string;
   port: string;
   frame: Uint8Array;
+  /**
+   * Its length on the wire: the sent frame's (a packet captured short keeps
+   * its own) less a tag the receiving NIC stripped; a fragment, a
+   * reassembled datagram or an ICMP answer: its length.
+   */
+  wireLength: number;
 }
 
 export interface FabricResult {
@@ -187,9 +193,11 @@ export class Fabric {
 
   /**
    * Carries one frame sent out of `host:port` (a fabric port). `nowNs` is
-   * the frame's time (reassembly timeouts); without it the last time given is used.
+   * the frame's time (reassembly timeouts); without it the last time given
+   * is used. `wireLength`: the frame's length on the wire when it was
+   * captured short (default its length).
    */
-  carry(host: string, port: string, frame: Uint8Array, nowNs?: number): FabricResult {
+  carry(host: string, port: string, frame: Uint8Array, nowNs?: number, wireLength = frame.length): FabricResult {
     if (nowNs !== undefined && nowNs > this.lastNs) this.lastNs = nowNs;
     const answered = this.pmtud(host, port, frame);
     if (answered) return answered;
@@ -203,7 +211,7 @@ export class Fabric {
       this.counters.unrouted += wire.length; // no other host to carry it to, or not an address of one
       return res.drops.length > 0 ? res : NOTHING;
     }
-    for (const f of wire) this.receive(to, f, res);
+    for (const f of wire) this.receive(to, f, f === frame ? Math.max(wireLength, f.length) : f.length, res);
     return res;
   }
 
@@ -222,7 +230,8 @@ export class Fabric {
     const answer = v && pmtudAnswer(v.inner, link.mtu - VXLAN_IPV4_HEADROOM);
     if (!v || !answer) return undefined;
     this.counters.pmtudAnswers++;
-    return { deliveries: [{ host, port, frame: vxlanFromRemote(v, answer) }], drops: ['mtu_exceeded_df'] };
+    const reply = vxlanFromRemote(v, answer);
+    return { deliveries: [{ host, port, frame: reply, wireLength: reply.length }], drops: ['mtu_exceeded_df'] };
   }
 
   /** The sender's link: the frames that reach the wire. */
@@ -247,8 +256,8 @@ export class Fabric {
     return framesOf(out);
   }
 
-  /** The receiver's link and stack: the frames the host gets. */
-  private receive(to: FabricAttachment, frame: Uint8Array, res: FabricResult): void {
+  /** The receiver's link and stack: the frames the host gets (`wireLength`: the frame's on the wire). */
+  private receive(to: FabricAttachment, frame: Uint8Array, wireLength: number, res: FabricResult): void {
     const link = this.link(to.host);
     if (outerVlan(frame) !== link.vlan) {
       this.counters.vlanDrops++;
@@ -265,7 +274,7 @@ export class Fabric {
     const whole = link.stack === 'linux' ? this.reassemble(to.host, untagged, res) : [untagged];
     for (const f of whole) {
       this.counters.carried++;
-      res.deliveries.push({ host: to.host, port: to.port, frame: f });
+      res.deliveries.push({ host: to.host, port: to.port, frame: f, wireLength: f === untagged ? wireLength - (frame.length - untagged.length) : f.length });
     }
   }
 

@@ -294,7 +294,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     sink.counters.tx++;
     const wait = outputs.write(host, sink.port, frame, tsSec, tsNsec, Math.max(wireLength, frame.length));
     if (!sink.fabric) return wait;
-    const carried = fabric.carry(host, sink.port, frame, tsSec * 1e9 + tsNsec);
+    const carried = fabric.carry(host, sink.port, frame, tsSec * 1e9 + tsNsec, Math.max(wireLength, frame.length));
     if (carried.drops.length === 0 && carried.deliveries.length === 0) return wait;
     const src = run.source(i);
     const index = run.index(i);
@@ -314,7 +314,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
         index,
         tsSec,
         tsNsec,
-        wireLength: to.frame.length,
+        wireLength: to.wireLength,
         hops,
         traced: run.traced(i),
       });

@@ -132,6 +132,16 @@ describe('Fabric', () => {
     expect(f.counters).toMatchObject({ fragments: 3, reassembled: 1, vlanDrops: 0 });
   });
 
+  it('a delivered frame keeps the wire length of a frame captured short, less the tag its receiver stripped', () => {
+    const f = fabric({ vlan: 100 }, { vlan: 100 });
+    const tagged = packet(100, true, [eth, { vlan: { vid: 100 } }]); // 146 bytes
+    expect(f.carry('c1', 'p0', tagged, undefined, 1518).deliveries.map((d) => [d.frame.length, d.wireLength])).toEqual([[142, 1514]]);
+    expect(f.carry('c1', 'p0', tagged).deliveries.map((d) => [d.frame.length, d.wireLength])).toEqual([[142, 142]]);
+    // fragments and the datagram a linux receiver rebuilds are what they are
+    const l = fabric({ stack: 'linux' }, { stack: 'linux' });
+    expect(l.carry('c1', 'p0', packet(3000, false), undefined, 4000).deliveries.map((d) => [d.frame.length, d.wireLength])).toEqual([[3042, 3042]]);
+  });
+
   it('a receiver with a smaller MTU drops what its NIC cannot take', () => {
     const f = fabric({ mtu: 9000 }, { mtu: 1500 });
     expect(f.carry('c1', 'p0', packet(3000, true)).drops).toEqual(['underlay_rx_oversize']);

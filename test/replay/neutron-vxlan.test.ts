@@ -12,6 +12,8 @@
  * go only where the destination was seen.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -170,5 +172,18 @@ describe('replay: neutron-vxlan (two OVS compute hosts, VXLAN)', () => {
       const ports = execFileSync('tshark', ['-r', join(out, f), '-T', 'fields', '-e', 'udp.srcport'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       for (const p of ports.trim().split('\n')) expect(Number(p.split(',')[0])).toBeGreaterThanOrEqual(32768);
     }
+  }, 60_000);
+
+  it('keeps the wire length of frames captured short across the underlay (vm1 captured with editcap -s 60)', async () => {
+    const short = join(mkdtempSync(join(tmpdir(), 'vs-short-')), 'vm1.pcap');
+    execFileSync('editcap', ['-s', '60', join(dir, 'pcaps', 'vm1.pcap'), short], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { out } = await replayFresh(join(dir, 'topology.yaml'), inputs.map((i) => (i.port === 'vm1' ? { ...i, file: short } : i)));
+    const lengths = (f: string): string[] =>
+      execFileSync('tshark', ['-r', join(out, f), '-Y', 'icmp.type == 8', '-T', 'fields', '-e', 'frame.len', '-e', 'frame.cap_len'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .trim()
+        .split('\n');
+    // the 98-byte ping, cut to 60 bytes: VXLAN adds 50 on compute1's NIC, compute2 takes them off for vm3
+    expect(lengths('compute1-p0.pcap')).toEqual(['148\t110']);
+    expect(lengths('compute2-vm3.pcap')).toEqual(['98\t60']);
   }, 60_000);
 });
