@@ -196,7 +196,7 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
                        });
   }
 
-  // new Datapath({ linkType?, cache?, maxFlows?, emcEntries? })
+  // new Datapath({ linkType?, cache?, maxFlows?, emcEntries?, rssLayer?, rssPorts?, malformed? })
   explicit DatapathWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DatapathWrap>(info) {
     Napi::Env env = info.Env();
     DatapathConfig cfg;
@@ -220,6 +220,13 @@ class DatapathWrap : public Napi::ObjectWrap<DatapathWrap> {
       if (!ports.IsUndefined()) cfg.rss_ports = rss_ports(env, ports);
       Napi::Value c = o.Get("cache");
       if (!c.IsUndefined()) cfg.cache_enabled = c.ToBoolean().Value();
+      Napi::Value m = o.Get("malformed");
+      if (!m.IsUndefined()) {
+        std::string policy = m.IsString() ? m.As<Napi::String>().Utf8Value() : "";
+        if (policy == "drop") cfg.parse.malformed = MalformedPolicy::DROP;
+        else if (policy == "ovs-userspace") cfg.parse.malformed = MalformedPolicy::OVS_USERSPACE;
+        else throw_type(env, "'drop' or 'ovs-userspace' for malformed", m);
+      }
       if (!link_type_supported(cfg.link_type)) throw_status(env, Status::BAD_ARGUMENT, "Datapath linkType");
     }
     dp_ = std::make_unique<Datapath>(cfg);

@@ -341,7 +341,9 @@ void parse_one(const Columns& c, uint32_t i, uint32_t link_type, const ParseOpti
   if (!(f & FLAG_MALFORMED)) f |= FLAG_PARSED;
   if (opt.verify_checksums) f |= FLAG_CSUM_VERIFIED;
   c.flags[i] = flags | f;
-  c.drop[i] = p.drop();
+  // OVS userspace keeps every frame that has an Ethernet header, with its flow as far as it got
+  bool keep = opt.malformed == MalformedPolicy::OVS_USERSPACE && p.drop() != uint16_t(DropReason::TRUNCATED_ETHERNET);
+  c.drop[i] = keep ? 0 : p.drop();
 }
 }  // namespace
 

@@ -79,7 +79,25 @@ bool link_type_supported(uint32_t link_type);
 // a port listed twice belongs to the first kind that lists it (VXLAN, Geneve,
 // MPLS over UDP).
 constexpr size_t kMaxTunnelPorts = 8;
+// What a header that fails the checks makes of the packet, as each system
+// does.
+enum class MalformedPolicy : uint8_t {
+  // The packet is dropped with the check's reason (bad_ipv4_ihl, ...).
+  DROP = 0,
+  // As Open vSwitch's userspace datapath (lib/flow.c miniflow_extract, OVS
+  // 3.1): the flow ends at a header that fails OVS's own checks (an IPv4
+  // header shorter than 20 bytes or than its IHL, a total length beyond the
+  // frame or below the IHL; an IPv6 header cut short or a payload length
+  // beyond the frame): its fields and the later ones stay zero, the packet
+  // goes on (FLAG_MALFORMED, no drop). Checks OVS does not make are not
+  // made (IP version, TCP data offset, UDP length: the ports of any 20- or
+  // 8-byte header are read). Only a frame shorter than an Ethernet header is
+  // dropped, as dpif-netdev drops it.
+  OVS_USERSPACE = 1,
+};
+
 struct ParseOptions {
+  MalformedPolicy malformed = MalformedPolicy::DROP;
   uint16_t vxlan_ports[kMaxTunnelPorts] = {4789};
   uint8_t vxlan_count = 1;
   uint16_t geneve_ports[kMaxTunnelPorts] = {6081};

@@ -66,13 +66,20 @@ class Parser {
 
  private:
   bool describing() const { return list_ != nullptr; }
+  // Open vSwitch's userspace extraction (MalformedPolicy::OVS_USERSPACE).
+  bool ovs() const { return opt_.malformed == MalformedPolicy::OVS_USERSPACE; }
   // Verifying the outer checksums into flags (ParseOptions.verify_checksums).
   bool verifying() const { return opt_.verify_checksums && outer_key(); }
   bool stopped() const { return stop_; }
 
-  // Stops with a drop reason (the packet is malformed).
+  // Stops with a drop reason (the packet is malformed). OVS's extraction
+  // never looks past a tunnel header: there, a bad inner header only stops.
   void fail(DropReason r) {
     if (stop_) return;
+    if (ovs() && depth_ > 0) {
+      stop_ = true;
+      return;
+    }
     drop_ = uint16_t(r);
     flags_ |= FLAG_MALFORMED;
     stop_ = true;

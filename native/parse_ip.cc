@@ -55,12 +55,13 @@ bool holds_partial(ByteView pkt, size_t off, size_t len, size_t field, uint8_t p
 void Parser::ipv4(size_t off, size_t end) {
   if (!need(off, 20, end, DropReason::TRUNCATED_IPV4)) return;
   const uint8_t* h = pkt_.data() + off;
-  if ((h[0] >> 4) != 4) return fail(DropReason::BAD_IPV4_VERSION);
+  if ((h[0] >> 4) != 4 && !ovs()) return fail(DropReason::BAD_IPV4_VERSION);
   size_t ihl = size_t(h[0] & 0x0f) * 4;
   if (ihl < 20) return fail(DropReason::BAD_IPV4_IHL);
   if (!need(off, ihl, end, DropReason::TRUNCATED_IPV4)) return;
   size_t total = load_be16(h + 2);
   bool from_frame = false;
+  if (total == 0 && ovs()) return fail(DropReason::BAD_IPV4_TOTAL_LENGTH);  // OVS: the IHL exceeds it
   if (total == 0) {
     total = end - off;  // TSO / BIG TCP: the frame says how long
     from_frame = true;
@@ -100,12 +101,12 @@ void Parser::ipv4(size_t off, size_t end) {
 void Parser::ipv6(size_t off, size_t end) {
   if (!need(off, 40, end, DropReason::TRUNCATED_IPV6)) return;
   const uint8_t* h = pkt_.data() + off;
-  if ((h[0] >> 4) != 6) return fail(DropReason::BAD_IPV6_VERSION);
+  if ((h[0] >> 4) != 6 && !ovs()) return fail(DropReason::BAD_IPV6_VERSION);
   size_t plen = load_be16(h + 4);
   bool from_frame = false;
   size_t dend;
   if (enter(LayerProto::IPV6, off) == -2) return;
-  if (plen == 0 && end - off > 40 && h[6] != kNoNextHeader) {
+  if (plen == 0 && end - off > 40 && h[6] != kNoNextHeader && !ovs()) {
     dend = end;  // jumbogram / BIG TCP: the frame says how long
     from_frame = true;
     flags_ |= FLAG_IP_LENGTH_FROM_FRAME;
@@ -209,14 +210,16 @@ void Parser::tcp(size_t off, size_t end, const IpInfo& ip) {
   size_t doff = size_t(h[12] >> 4) * 4;
   int rec = enter(LayerProto::TCP, off);
   if (rec == -2) return;
-  if (doff < 20 || off + doff > end) return fail(DropReason::BAD_TCP_DATA_OFFSET);
-  if (!need(off, doff, end, DropReason::TRUNCATED_TCP)) return;
+  bool bad_offset = doff < 20 || off + doff > end;
+  if (bad_offset && !ovs()) return fail(DropReason::BAD_TCP_DATA_OFFSET);
+  if (!bad_offset && !need(off, doff, end, DropReason::TRUNCATED_TCP)) return;
   mark(S_L4, S_INNER_L4, off);
   if (outer_key()) {
     key_.tp_src = load_be16(h);
     key_.tp_dst = load_be16(h + 2);
     key_.tcp_flags = load_be16(h + 12) & 0x0fff;
   }
+  if (bad_offset) return;  // OVS reads any 20-byte TCP header's ports and flags, and no further
   size_t len = end - off;
   if (describing() || verifying()) {
     CsumStatus cs = l4_csum(off, len, 16, kProtoTcp, ip, true, false);
@@ -237,7 +240,14 @@ void Parser::udp(size_t off, size_t end, const IpInfo& ip) {
   if (ulen < 8 || (off + ulen > end && !ip.fragment)) {
     // The length that bounds the checksum is wrong: the verdict cannot be given (tshark: unverified).
     if (describing()) set_csum(rec, load_be16(h + 6) == 0 && !ip.v6 ? CsumStatus::ABSENT : CsumStatus::UNVERIFIED);
-    return fail(DropReason::BAD_UDP_LENGTH);
+    if (!ovs()) return fail(DropReason::BAD_UDP_LENGTH);
+    // OVS reads any 8-byte UDP header's ports, and no further
+    mark(S_L4, S_INNER_L4, off);
+    if (outer_key()) {
+      key_.tp_src = load_be16(h);
+      key_.tp_dst = load_be16(h + 2);
+    }
+    return;
   }
   mark(S_L4, S_INNER_L4, off);
   uint16_t dport = load_be16(h + 2);

@@ -106,7 +106,7 @@ DropReason TunnelEncapBatch::encap(uint32_t i, const TunnelTemplate& t, TunnelSt
   if (c.hash[i] == 0) c.hash[i] = tunnel_flow_hash(frame, in);
   // OVS mode: the 5-tuple hash of the frame as it is before the push (an L3
   // payload's Ethernet header is overwritten below); COL_HASH is left alone
-  uint32_t sport_hash = ti.ovs_hash && !ti.gre ? ovs_hash_5tuple(frame) : c.hash[i];
+  uint32_t sport_hash = ti.ovs_hash && !ti.gre ? ovs_hash_5tuple(frame, c.wire[i]) : c.hash[i];
 
   uint32_t strip = ti.l2_payload ? 0 : in.l3;  // the inner Ethernet header and tags of an L3 payload
   uint32_t wire = c.wire[i];

@@ -21,7 +21,8 @@ bool hashes_ports(uint8_t proto) { return proto == 6 || proto == 17 || proto == 
 
 }  // namespace
 
-uint32_t ovs_hash_5tuple(ByteView f) {
+uint32_t ovs_hash_5tuple(ByteView f, size_t wire) {
+  if (wire < f.size()) wire = f.size();
   uint16_t type;
   if (!f.be16(12, type)) return mhash_finish(0, 42);
   size_t off = 14;
@@ -35,14 +36,20 @@ uint32_t ovs_hash_5tuple(ByteView f) {
   uint32_t ports = 0;
   if (type == 0x0800) {
     uint32_t src = 0, dst = 0;
-    // miniflow_extract keeps nothing past L2 for a header that is cut short or inconsistent
-    if (f.has(off, 20) && (f.data()[off] >> 4) == 4 && (f.data()[off] & 15) >= 5 && f.has(off, size_t(f.data()[off] & 15) * 4)) {
-      const uint8_t* ip = f.data() + off;
+    // miniflow_extract keeps nothing past L2 for a header failing ipv4_sanity_check (cut short,
+    // IHL below 5 or beyond the frame, total length beyond the frame or below the IHL; the
+    // version is not checked), and reads no L4 header beyond the total length
+    size_t size = f.size() > off ? f.size() - off : 0;
+    size_t wire_size = wire > off ? wire - off : 0;
+    const uint8_t* ip = f.data() + off;
+    size_t ihl = size >= 20 ? size_t(ip[0] & 15) * 4 : 0;
+    size_t total = size >= 20 ? load_be16(ip + 2) : 0;
+    if (size >= 20 && ihl >= 20 && ihl <= size && total <= wire_size && ihl <= total) {
       src = le32_at(ip + 12);
       dst = le32_at(ip + 16);
       proto = ip[9];
       bool later = (load_be16(ip + 6) & 0x1FFF) != 0;
-      if (!later) ports = ports_word(f, off + size_t(ip[0] & 15) * 4, proto);
+      if (!later) ports = ports_word(ByteView(f.data(), off + (total < size ? total : size)), off + ihl, proto);
     }
     h = mhash_add(mhash_add(h, src), dst);
   } else if (type == 0x0806) {
@@ -57,7 +64,8 @@ uint32_t ovs_hash_5tuple(ByteView f) {
     }
     h = mhash_add(mhash_add(h, spa), tpa);
   } else if (type == 0x86DD) {
-    if (f.has(off, 40) && (f.data()[off] >> 4) == 6) {
+    // ipv6_sanity_check: the fixed header, and its payload length within the frame (the version is not checked)
+    if (f.has(off, 40) && off + 40 + size_t(load_be16(f.data() + off + 4)) <= wire) {
       const uint8_t* ip = f.data() + off;
       for (int k = 0; k < 8; k++) h = mhash_add(h, le32_at(ip + 8 + 4 * k));  // hash_add64 = two adds, low word first
       // observed on OVS 3.1: the hashed protocol is the fixed header's Next Header, the

@@ -12,6 +12,10 @@
 // Addresses and the port pair are read as little-endian words of their wire
 // bytes (x86 memory order); ICMP's "ports" are type and code.
 //
+// An IPv4 or IPv6 header failing OVS's sanity checks (against the frame's
+// length on the wire) hashes as if it had no fields (dl_type alone), as
+// miniflow_extract leaves them out.
+//
 // Does not: follow IPv6 extension headers other than hop-by-hop, routing,
 // destination options and fragment; check IP header checksums (OVS does
 // not either); know the hash the packet had when it entered the datapath
@@ -50,7 +54,9 @@ inline uint32_t mhash_finish(uint32_t h, uint32_t final) {
   return h;
 }
 
-// miniflow_hash_5tuple(flow of `frame`, 0), as above. Reads only within `frame`.
-uint32_t ovs_hash_5tuple(ByteView frame);
+// miniflow_hash_5tuple(flow of `frame`, 0), as above. Reads only within
+// `frame`; `wire` is the frame's length on the wire when it was captured short
+// (0: its length), against which the IP lengths are checked.
+uint32_t ovs_hash_5tuple(ByteView frame, size_t wire = 0);
 
 }  // namespace vs

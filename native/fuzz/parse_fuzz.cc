@@ -1,9 +1,11 @@
 // libFuzzer target for the parser. Input: byte 0 selects the link type (low
 // 3 bits) and options (bit 3: extra tunnel ports 8472/4790/6636; bit 4: the
-// capture is cut short, byte 1 then says by how much); the rest is one frame.
+// capture is cut short, byte 1 then says by how much; bit 5: OVS userspace's
+// malformed policy); the rest is one frame.
 // Parses the batch, describes the packet (which verifies every checksum) and
 // checks the parser's invariants: every layer offset lies inside the frame,
-// a drop reason comes with FLAG_MALFORMED and nothing else, and the batch
+// a drop reason comes with FLAG_MALFORMED and nothing else (with OVS's policy:
+// only a frame shorter than an Ethernet header is dropped), and the batch
 // parse (which takes the fast path when it can) writes exactly what the
 // general parser behind describe writes: columns, flags, drop, flow key.
 #include <cstdint>
@@ -47,11 +49,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     opt.geneve_ports[opt.geneve_count++] = 4790;
     opt.mpls_udp_ports[opt.mpls_udp_count++] = 6636;
   }
+  if (ctl & 0x20) opt.malformed = MalformedPolicy::OVS_USERSPACE;
   uint32_t link = kLinks[ctl & 7];
   require(parse_batch(b, link, opt) == Status::OK);
   uint32_t flags = b.u32(COL_FLAGS)[0];
   uint16_t drop = b.u16(COL_DROP)[0];
-  require((drop != 0) == ((flags & FLAG_MALFORMED) != 0));
+  if (opt.malformed == MalformedPolicy::DROP) require((drop != 0) == ((flags & FLAG_MALFORMED) != 0));
+  else require(drop == 0 || drop == uint16_t(DropReason::TRUNCATED_ETHERNET));  // OVS keeps the rest
   require(drop < kDropReasonCount);
   require(((flags & FLAG_TRUNCATED) != 0) == (extra_wire != 0));
   for (Column c : {COL_L2, COL_L2_5, COL_L3, COL_L4, COL_TNL, COL_INNER_L2, COL_INNER_L3, COL_INNER_L4}) {

@@ -265,6 +265,8 @@ export class DatapathEngine {
             emcEntries: this.opts.emcEntries,
             rssLayer: this.opts.rssLayer === 'inner' ? 1 : 0,
             ...(this.rssPorts ? { rssPorts: this.rssPorts } : {}),
+            // the modelled datapath's rule for packets failing the parser's checks
+            ...(options.slowPath.malformed ? { malformed: options.slowPath.malformed } : {}),
           },
           ...(options.crashPmdAtBatch?.pmd === pmd ? { crashAtBatch: options.crashPmdAtBatch.batch } : {}),
         },
@@ -507,7 +509,13 @@ export class DatapathEngine {
       for (const local of it.misses) list.push({ pos: it.pos(local), pmd: it.pmd, local, view });
     }
     list.sort((a, b) => a.pos - b.pos);
-    const upcalls: Upcall[] = list.map((m) => ({ seq: firstPacket + m.pos, inPort: m.view.inPort[m.local], key: m.view.key(m.local), packet: m.view.packet(m.local) }));
+    const upcalls: Upcall[] = list.map((m) => ({
+      seq: firstPacket + m.pos,
+      inPort: m.view.inPort[m.local],
+      key: m.view.key(m.local),
+      packet: m.view.packet(m.local),
+      wireLength: m.view.wireLength[m.local],
+    }));
     // Batch seq was classified with the flows of batches <= seq - W
     // (installsFor); later ones are answered by the handler. Said here, per
     // batch translated, and not when installsFor runs (batch seq + 1 may be

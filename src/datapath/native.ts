@@ -56,7 +56,16 @@ export interface NativeDatapathOptions {
   rssLayer?: number;
   /** Per in_port overrides of rssLayer: (port, layer) pairs. */
   rssPorts?: Uint32Array;
+  /** What a packet failing the parser's checks becomes (native/parse.h MalformedPolicy; default 'drop'). */
+  malformed?: MalformedPolicy;
 }
+
+/**
+ * `drop`: dropped with the check's reason. `ovs-userspace`: as Open vSwitch's
+ * userspace datapath, the flow ends at a header failing OVS's checks and the
+ * packet goes on (only a frame shorter than an Ethernet header is dropped).
+ */
+export type MalformedPolicy = 'drop' | 'ovs-userspace';
 
 /** Result of classify()/process(): misses in input order; ticket 0 when already executed. */
 export interface NativeClassifyResult {

@@ -25,8 +25,12 @@ const be = (b: Uint8Array, off: number, len: number): bigint => {
 export const FRAG_ANY = 1n;
 export const FRAG_LATER = 2n;
 
-/** Extracts the flow of an Ethernet frame received on OpenFlow port `inPort`. */
-export function extractFlow(b: Uint8Array, inPort: number): Flow {
+/**
+ * Extracts the flow of an Ethernet frame received on OpenFlow port `inPort`,
+ * as OVS's userspace datapath does (miniflow_extract). `wireLength`: the
+ * frame's length on the wire when it was captured short (default its length).
+ */
+export function extractFlow(b: Uint8Array, inPort: number, wireLength = b.length): Flow {
   const f = emptyFlow();
   f.in_port = BigInt(inPort);
   if (b.length < 14) return f;
@@ -46,8 +50,14 @@ export function extractFlow(b: Uint8Array, inPort: number): Flow {
   }
   off += 2;
   f.dl_type = type < 0x600 ? 0x5ffn : BigInt(type);
-  if (type === 0x0800 && b.length >= off + 20) {
+  // miniflow_extract's ipv4_sanity_check / ipv6_sanity_check (IP lengths against the frame's
+  // length on the wire): a header failing them leaves the flow at L2 (the version is not checked)
+  const size = b.length - off;
+  const wireSize = Math.max(wireLength, b.length) - off;
+  if (type === 0x0800 && size >= 20) {
     const ihl = (b[off] & 0x0f) * 4;
+    const total = Number(be(b, off + 2, 2));
+    if (ihl < 20 || ihl > size || total > wireSize || ihl > total) return f;
     f.nw_tos = BigInt(b[off + 1]);
     f.nw_ttl = BigInt(b[off + 8]);
     f.nw_proto = BigInt(b[off + 9]);
@@ -56,14 +66,14 @@ export function extractFlow(b: Uint8Array, inPort: number): Flow {
     const fragField = Number(be(b, off + 6, 2));
     const fragOff = fragField & 0x1fff;
     if (fragField & 0x2000 || fragOff) f.nw_frag = FRAG_ANY | (fragOff ? FRAG_LATER : 0n);
-    if (!fragOff) extractL4(b, off + ihl, f);
-  } else if (type === 0x86dd && b.length >= off + 40) {
+    if (!fragOff) extractL4(b, off + ihl, Math.min(off + total, b.length), f);
+  } else if (type === 0x86dd && size >= 40 && 40 + Number(be(b, off + 4, 2)) <= wireSize) {
     f.nw_tos = BigInt(((b[off] & 0x0f) << 4) | (b[off + 1] >> 4));
     f.nw_proto = BigInt(b[off + 6]);
     f.nw_ttl = BigInt(b[off + 7]);
     f.ipv6_src = be(b, off + 8, 16);
     f.ipv6_dst = be(b, off + 24, 16);
-    extractL4(b, off + 40, f);
+    extractL4(b, off + 40, Math.min(off + 40 + Number(be(b, off + 4, 2)), b.length), f);
   } else if ((type === 0x0806 || type === 0x8035) && b.length >= off + 28) {
     const op = Number(be(b, off + 6, 2));
     if (op <= 0xff) f.nw_proto = BigInt(op);
@@ -75,16 +85,17 @@ export function extractFlow(b: Uint8Array, inPort: number): Flow {
   return f;
 }
 
-function extractL4(b: Uint8Array, off: number, f: Flow): void {
+/** The L4 fields from the header at `off`, of a datagram ending at `end` (miniflow_extract reads no further). */
+function extractL4(b: Uint8Array, off: number, end: number, f: Flow): void {
   const p = Number(f.nw_proto);
-  if (p === 6 && b.length >= off + 20) {
+  if (p === 6 && end >= off + 20) {
     f.tp_src = be(b, off, 2);
     f.tp_dst = be(b, off + 2, 2);
     f.tcp_flags = be(b, off + 12, 2) & 0xfffn;
-  } else if ((p === 17 || p === 132) && b.length >= off + 8) {
+  } else if ((p === 17 || p === 132) && end >= off + 8) {
     f.tp_src = be(b, off, 2);
     f.tp_dst = be(b, off + 2, 2);
-  } else if ((p === 1 || p === 58) && b.length >= off + 4) {
+  } else if ((p === 1 || p === 58) && end >= off + 4) {
     f.tp_src = BigInt(b[off]);
     f.tp_dst = BigInt(b[off + 1]);
   }

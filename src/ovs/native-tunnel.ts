@@ -111,9 +111,9 @@ function hashFinish(h: number, final: number): number {
 const le32 = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 
 /** The port word miniflow_extract keeps for `proto` at `l4` (0 when the header is cut short). */
-function portsWord(frame: Uint8Array, l4: number, proto: number): number {
+function portsWord(frame: Uint8Array, l4: number, proto: number, end = frame.length): number {
   const need = proto === 6 ? 20 : proto === 132 ? 12 : 8;
-  if (frame.length < l4 + need) return 0;
+  if (Math.min(end, frame.length) < l4 + need) return 0;
   if (proto === 1 || proto === 58) return ((frame[l4] << 8) | (frame[l4 + 1] << 24)) >>> 0; // type, code as 16-bit ports
   return le32(frame, l4);
 }
@@ -125,7 +125,8 @@ const HASHES_PORTS = new Set([1, 6, 17, 58, 132]);
  * documents for IPv4 and ARP (IPv6: the addresses as 64-bit words, hash_add64);
  * the same computation as native/tunnel_ovs_hash.cc (the engine's tnl_push).
  */
-export function ovsRssHash(frame: Uint8Array): number {
+export function ovsRssHash(frame: Uint8Array, wireLength = frame.length): number {
+  const wire = Math.max(wireLength, frame.length);
   if (frame.length < 14) return hashFinish(0, 42);
   let off = 12;
   let type = (frame[off] << 8) | frame[off + 1];
@@ -143,13 +144,16 @@ export function ovsRssHash(frame: Uint8Array): number {
     let src = 0;
     let dst = 0;
     const ihl = frame.length > l3 ? (frame[l3] & 0x0f) * 4 : 0;
-    // miniflow_extract keeps nothing past L2 for a header that is cut short or inconsistent
-    if (frame.length >= l3 + 20 && frame[l3] >> 4 === 4 && ihl >= 20 && frame.length >= l3 + ihl) {
+    const total = frame.length >= l3 + 4 ? (frame[l3 + 2] << 8) | frame[l3 + 3] : 0;
+    // miniflow_extract keeps nothing past L2 for a header failing ipv4_sanity_check (cut short,
+    // IHL below 5 or beyond the frame, total length beyond the frame or below the IHL; the
+    // version is not checked), and reads no L4 header beyond the total length
+    if (frame.length >= l3 + 20 && ihl >= 20 && frame.length >= l3 + ihl && l3 + total <= wire && ihl <= total) {
       src = le32(frame, l3 + 12);
       dst = le32(frame, l3 + 16);
       proto = frame[l3 + 9];
       const later = (((frame[l3 + 6] << 8) | frame[l3 + 7]) & 0x1fff) !== 0;
-      if (!later) ports = portsWord(frame, l3 + ihl, proto);
+      if (!later) ports = portsWord(frame, l3 + ihl, proto, l3 + total);
     }
     h = hashAdd(hashAdd(h, src), dst);
   } else if (type === 0x0806) {
@@ -164,7 +168,8 @@ export function ovsRssHash(frame: Uint8Array): number {
     }
     h = hashAdd(hashAdd(h, spa), tpa);
   } else if (type === 0x86dd) {
-    if (frame.length >= l3 + 40 && frame[l3] >> 4 === 6) {
+    // ipv6_sanity_check: the fixed header, and its payload length within the frame (the version is not checked)
+    if (frame.length >= l3 + 40 && l3 + 40 + ((frame[l3 + 4] << 8) | frame[l3 + 5]) <= wire) {
       for (let k = 0; k < 8; k++) h = hashAdd(h, le32(frame, l3 + 8 + 4 * k)); // hash_add64: low word first
       // observed on OVS 3.1: the hashed protocol is the fixed header's Next Header, the ports
       // (and whether they count) those of the L4 header after the extension headers

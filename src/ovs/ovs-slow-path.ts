@@ -20,6 +20,7 @@
 import type { Action } from '../datapath/actions.js';
 import { FLOW_KEY_SIZE } from '../datapath/batch-layout.js';
 import { KEY_FIELDS, keyNumber, type KeyField } from '../datapath/flow-key.js';
+import type { MalformedPolicy } from '../datapath/native.js';
 import { buildReceiver } from '../tunnel/receiver.js';
 import type { OvsPort } from './bridge.js';
 import type { SlowPath, Translation, Upcall } from '../xlate/upcall.js';
@@ -88,6 +89,8 @@ function mappedIpv4(key: Uint8Array, field: 'tun_src' | 'tun_dst'): bigint {
 
 export class OvsSlowPath implements SlowPath {
   version = 1;
+  /** dpif-netdev forwards a packet its flow extraction cannot finish by the headers it got to. */
+  readonly malformed: MalformedPolicy = 'ovs-userspace';
   /** Set to collect ofproto/trace-style text per translation. */
   withTrace = false;
   /** Tunnel vports ("vxlan:<udp port>" or "gre") by recirculation id - 1, handed out on first use. */
@@ -136,7 +139,7 @@ export class OvsSlowPath implements SlowPath {
       const port = this.host.portByDp(upcall.inPort);
       if (!port) return { actions: [{ type: 'drop', reason: 'ovs_table_miss' }] };
       // no packet: a tunnel pop ends this translation; the inner packet comes back recirculated
-      r = this.host.translate(port, extractFlow(upcall.packet, port.ofport), true);
+      r = this.host.translate(port, extractFlow(upcall.packet, port.ofport, upcall.wireLength), true);
     } else {
       const vport = this.recircVports[recirc - 1];
       const tunId = BigInt(keyNumber(upcall.key, 'tun_id'));
@@ -146,7 +149,7 @@ export class OvsSlowPath implements SlowPath {
       const tunMask = withTunFlags(wildcardsToKeyMask(new Map([['tun_id', (1n << 64n) - 1n], ['tun_src', FULL128], ['tun_dst', FULL128]])));
       // no tunnel port for this remote / key: OVS drops the popped packet
       if (!tport) return { actions: [{ type: 'drop', reason: 'ovs_table_miss' }], mask: tunMask };
-      const flow = extractFlow(upcall.packet, tport.ofport);
+      const flow = extractFlow(upcall.packet, tport.ofport, upcall.wireLength);
       flow.tun_id = tunId;
       flow.tun_src = src;
       flow.tun_dst = dst;

@@ -10,6 +10,7 @@
  * takes the model's path (a reference run to compare the engine against).
  */
 import { compileActions } from '../datapath/actions.js';
+import type { MalformedPolicy } from '../datapath/native.js';
 import type { SlowPath, Translation, Upcall } from '../xlate/upcall.js';
 
 /** userspace() cookie marking a packet left to the model's per-packet slow path. */
@@ -26,6 +27,10 @@ export class FallbackSlowPath implements SlowPath {
 
   get version(): number {
     return this.inner.version;
+  }
+
+  get malformed(): MalformedPolicy | undefined {
+    return this.inner.malformed;
   }
 
   translate(upcall: Upcall): Translation {

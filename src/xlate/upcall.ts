@@ -16,7 +16,7 @@
  */
 import { compileActions, type Action } from '../datapath/actions.js';
 import { FLOW_KEY_SIZE } from '../datapath/batch-layout.js';
-import { native } from '../datapath/native.js';
+import { native, type MalformedPolicy } from '../datapath/native.js';
 import type { AnswerSet, InstallSet } from '../datapath/worker/protocol.js';
 
 /** One missed packet. Views are valid only during translate(). */
@@ -27,6 +27,8 @@ export interface Upcall {
   /** The parsed flow key (FLOW_KEY_SIZE bytes, native/flow_key.h layout). */
   key: Uint8Array;
   packet: Uint8Array;
+  /** The packet's length on the wire when it was captured short (default its length). */
+  wireLength?: number;
 }
 
 export interface Translation {
@@ -51,6 +53,12 @@ export interface SlowPath {
    */
   readonly version: number;
   translate(upcall: Upcall): Translation;
+  /**
+   * What the datapath this slow path models makes of packets failing the
+   * parser's checks (default 'drop'; the OVS model: 'ovs-userspace'): the
+   * engine's PMDs parse by its rule.
+   */
+  readonly malformed?: MalformedPolicy;
 }
 
 export interface UpcallStats {

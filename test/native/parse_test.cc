@@ -589,6 +589,53 @@ TEST(malformed_headers_have_reasons) {
   CHECK_EQ(fy.drop(0), uint16_t(DropReason::TRUNCATED_ETHERNET));
 }
 
+// OVS userspace (miniflow_extract): a header failing OVS's checks ends the
+// flow there, nothing is dropped; checks OVS does not make are not made.
+TEST(malformed_policy_ovs_userspace) {
+  ParseOptions ovs;
+  ovs.malformed = MalformedPolicy::OVS_USERSPACE;
+  struct Case {
+    size_t at;
+    uint8_t value;
+    bool l3;       // OVS keeps the IPv4 fields
+    bool ports;    // and the TCP ports
+    bool malformed;
+  } cases[] = {
+      {14, 0x55, true, true, false},    // version 5: not checked
+      {14, 0x44, false, false, true},   // IHL 4
+      {17, 0xff, false, false, true},   // total length beyond the frame
+      {17, 0x10, false, false, true},   // 16 < IHL
+      {46, 0x40, true, true, false},    // TCP data offset 4 words: ports and flags still read
+      {46, 0xf0, true, true, false},    // 60 bytes > segment
+  };
+  for (const Case& c : cases) {
+    auto f = hex(kTcp4);
+    f[c.at] = c.value;
+    Fixture fx;
+    fx.add(f);
+    parse_batch(fx.b, LINK_ETHERNET, ovs);
+    const FlowKey& k = *fx.b.key(0);
+    CHECK_EQ(fx.drop(0), 0);
+    CHECK_EQ(k.dl_type, 0x0800);
+    CHECK_EQ(k.dl_src[5], 0x01);
+    CHECK_EQ(k.nw_proto, c.l3 ? 6 : 0);
+    CHECK_EQ(k.tp_dst, c.ports ? 80 : 0);
+    CHECK_EQ(bool(fx.flags(0) & FLAG_MALFORMED), c.malformed);
+  }
+  auto u = hex(kQinq);
+  u[22 + 20 + 5] = 7;  // UDP length 7: OVS reads the ports anyway
+  Fixture fu;
+  fu.add(u);
+  parse_batch(fu.b, LINK_ETHERNET, ovs);
+  CHECK_EQ(fu.drop(0), 0);
+  CHECK_EQ(fu.b.key(0)->tp_dst, 2000);
+  std::vector<uint8_t> tiny(13, 0);  // shorter than an Ethernet header: dpif-netdev drops it too
+  Fixture fy;
+  fy.add(tiny);
+  parse_batch(fy.b, LINK_ETHERNET, ovs);
+  CHECK_EQ(fy.drop(0), uint16_t(DropReason::TRUNCATED_ETHERNET));
+}
+
 TEST(too_many_headers) {
   // 17 802.1Q tags then IPv4: more layers than kMaxLayers (16).
   auto base = hex(kTcp4);

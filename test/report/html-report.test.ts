@@ -1,6 +1,6 @@
 /**
  * The HTML replay report: a small replay (the Neutron VXLAN scenario, plus a
- * capture of malformed frames whose file name holds markup) written as a
+ * capture of frames OVS drops whose file name holds markup) written as a
  * page and loaded in headless Chromium: it loads without a console message
  * (no blocked resource, no error), shows the topology picture with both
  * hosts, the port table, the drop chart and table with each reason and its
@@ -31,15 +31,14 @@ const scenario: ReplayOptions['inputs'] = ['compute1:vm1', 'compute1:vm2', 'comp
 /** A file name a report must show as text: markup, an entity and a quote. */
 const MARKUP_NAME = `x<b>y&amp;'z".pcap`;
 
-/** Three malformed frames and a good one (as test/replay/replay-cli.test.ts: the parser's drop reasons). */
+/** A good frame and three that compute1's OVS drops, each for its own reason. */
 async function writeFaults(file: string): Promise<void> {
   const w = await PcapWriter.create(file);
-  const good = buildFrame([{ eth: { src: 'fa:16:3e:00:00:01', dst: 'fa:16:3e:00:00:02' } }, { ipv4: { src: '192.0.2.1', dst: '192.0.2.2', proto: 17 } }, { udp: { sport: 1, dport: 9 } }], [1, 2, 3, 4]);
-  const badIhl = good.slice();
-  badIhl[14] = 0x44; // IPv4 header length 4 words (16 bytes) < 20
-  await w.write(good, 1600000000, 0);
-  await w.write(badIhl, 1600000000, 1000); // bad_ipv4_ihl
-  await w.write(good.slice(0, 14 + 12), 1600000000, 2000); // truncated_ipv4: 12 of the 20 header bytes
+  const udp = (dst: string, tag?: number): Uint8Array =>
+    buildFrame([{ eth: { src: 'fa:16:3e:00:00:01', dst } }, ...(tag ? [{ vlan: { vid: tag } }] : []), { ipv4: { src: '192.0.2.1', dst: '192.0.2.2', proto: 17 } }, { udp: { sport: 1, dport: 9 } }], [1, 2, 3, 4]);
+  await w.write(udp('fa:16:3e:00:00:02'), 1600000000, 0);
+  await w.write(udp('01:80:c2:00:00:00'), 1600000000, 1000); // ovs_reserved_mac: NORMAL drops the STP range
+  await w.write(udp('fa:16:3e:00:00:02', 7), 1600000000, 2000); // ovs_vlan_not_allowed: tagged on an access port
   await w.write(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 1600000000, 3000); // truncated_ethernet
   await w.close();
 }
@@ -88,11 +87,11 @@ describe('replay --html: the page in headless Chromium', () => {
     const topo = element(r.dom, 'section', 'topology');
     expect(topo).toContain('<svg');
     for (const h of ['compute1', 'compute2', 'underlay']) expect(topo).toMatch(new RegExp(`<text[^>]*>${h}</text>`));
-    // the drops: the three parser reasons of the faults capture, each once, with the packet as tshark numbers it
+    // the drops: the three reasons of the faults capture, each once, with the packet as tshark numbers it
     const drops = element(r.dom, 'table', 'drop-table');
     const rows = drops.split('<tr').slice(2);
     expect(rows).toHaveLength(3);
-    for (const [reason, frame] of [['bad_ipv4_ihl', 2], ['truncated_ipv4', 3], ['truncated_ethernet', 4]] as const) {
+    for (const [reason, frame] of [['ovs_reserved_mac', 2], ['ovs_vlan_not_allowed', 3], ['truncated_ethernet', 4]] as const) {
       const row = rows.find((x) => x.includes(`>${reason}<`));
       expect(row, reason).toBeDefined();
       expect(row).toContain(`#${frame} at compute1:vm1`);
