@@ -17,6 +17,11 @@ describe('OVS VXLAN source port', () => {
     expect(port(buildFrame([eth, ip(1), { icmp: { type: 8, code: 0 } }]))).toBe(54372);
     expect(port(buildFrame([{ eth: { src: 'fa:16:3e:00:00:01', dst: 'ff:ff:ff:ff:ff:ff' } }, { arp: { op: 1, sha: 'fa:16:3e:00:00:01', spa: '192.0.2.1', tha: '00:00:00:00:00:00', tpa: '192.0.2.99' } }]))).toBe(51361);
     expect(port(buildFrame([eth, ip(17), { udp: { sport: 10000, dport: 5001 } }]))).toBe(58117);
+    // observed on real OVS 3.1 this session: IPv4 headers failing its sanity checks hash as L2-only
+    // (IHL 4, total length 10, header cut at 12 bytes: 52643); a version of 6 is not checked (38025)
+    const good = buildFrame([eth, ip(17), { udp: { sport: 40002, dport: 53 } }], new Uint8Array(18).fill(0x78));
+    const edit = (at: number, v: number): Uint8Array => Uint8Array.from(good, (x, k) => (k === at ? v : x));
+    expect([port(edit(14, 0x44)), port(edit(17, 10)), port(good.slice(0, 26)), port(edit(14, 0x65))]).toEqual([52643, 52643, 52643, 38025]);
   });
 });
 
@@ -48,7 +53,8 @@ describe('OVS native GRE (Ethernet over GRE, keyed)', () => {
  * The engine's tnl_push in OVS-hash mode (native/tunnel_ovs_hash.cc) and the
  * model's ovsRssHash (the TypeScript reference above, checked against real
  * OVS's ports) pick the same source port for any frame: IPv4 with options,
- * fragments and truncations, IPv6 with extension headers, ARP, VLAN tags.
+ * fragments and truncations, IPv6 with extension headers, ARP, VLAN tags, IP
+ * lengths exact, short, beyond the frame or 0 (OVS's sanity checks).
  */
 describe('OVS source-port hash: engine (native) and model agree', () => {
   const b = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
@@ -64,6 +70,8 @@ describe('OVS source-port hash: engine (native) and model agree', () => {
     arpHrd: fc.constantFrom(1, 6), // Ethernet (hashed), IEEE 802 (not)
     op: fc.constantFrom(1, 2, 0x1ff),
     cut: fc.integer({ min: 0, max: 30 }),
+    // the IP length field against the datagram: exact, short of it, beyond the frame, 0 (TSO)
+    lenDelta: fc.constantFrom(0, 0, 0, -12, 16, 'zero'),
   }).map((r) => {
     const out: number[] = [0xfa, 0x16, 0x3e, 0, 0, 0x99, 0xfa, 0x16, 0x3e, 0, 0, 1];
     for (let k = 0; k < r.tags; k++) out.push(0x81, 0, 0, 5);
@@ -76,6 +84,10 @@ describe('OVS source-port hash: engine (native) and model agree', () => {
     } else if (r.kind === 'arp') {
       out.push(0x08, 0x06, 0, r.arpHrd, 8, 0, 6, 4, r.op >> 8, r.op & 0xff, ...r.addrs.subarray(0, 6), ...r.addrs.subarray(6, 10), 0, 0, 0, 0, 0, 0, ...r.addrs.subarray(10, 14));
     } else out.push(0x88, 0xcc, ...r.addrs);
+    const l3 = 14 + 4 * r.tags;
+    const ipLength = (exact: number): number => (typeof r.lenDelta === 'number' ? Math.max(0, exact + r.lenDelta) : 0);
+    if (r.kind === 'ipv4') [out[l3 + 2], out[l3 + 3]] = [ipLength(out.length - l3) >> 8, ipLength(out.length - l3) & 0xff];
+    if (r.kind === 'ipv6') [out[l3 + 4], out[l3 + 5]] = [ipLength(out.length - l3 - 40) >> 8, ipLength(out.length - l3 - 40) & 0xff];
     const f = Uint8Array.from(out);
     return f.subarray(0, Math.max(14 + 4 * r.tags, f.length - r.cut)); // an Ethernet header and whole tags: encap needs them
   });
