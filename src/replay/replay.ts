@@ -33,6 +33,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 
 import type { BatchResult } from '../datapath/engine.js';
+import type { PacketBatch } from '../datapath/batch.js';
 import { DROP_REASONS } from '../datapath/drop-reasons.js';
 import { pmdStatsJson } from '../datapath/stats.js';
 import { loadTopology } from '../model/load-topology.js';
@@ -118,8 +119,13 @@ interface Sink {
   fabric: boolean;
   /** No edge, and nothing the fabric does but count: frames are written in bulk (BulkWrites). */
   bulk: boolean;
-  /** Longer frames to a bulk sink go one by one (the fabric's link may drop them: longestFittingFrame). */
+  /** Frames longer on the wire go one by one to a bulk sink (the fabric's link may drop them: longestFittingFrame). */
   bulkUpTo: number;
+}
+
+/** Packet i's length on the wire (a packet captured short keeps its own: the link's MTU judges that one). */
+function onWire(b: PacketBatch, i: number): number {
+  return Math.max(b.length[i], b.wireLength[i]);
 }
 
 /** Replays the inputs through the topology's hosts; writes DIR/HOST-PORT.pcap per transmitting port. */
@@ -386,7 +392,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       const at = outIndex[k];
       const port = b.next[at];
       const sink = sinkOf(run.ctx, port);
-      if (!sink.bulk || b.length[at] > sink.bulkUpTo) {
+      if (!sink.bulk || onWire(b, at) > sink.bulkUpTo) {
         await bulk.flush();
         const w = emit(run, outOrigin[k], port, b.packet(at), b.wireLength[at]);
         if (w) await w;
@@ -395,7 +401,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       }
       const upTo = sink.bulkUpTo;
       let end = k + 1;
-      while (end < to && chunks[outChunk[end]].next[outIndex[end]] === port && chunks[outChunk[end]].length[outIndex[end]] <= upTo) end++;
+      while (end < to && chunks[outChunk[end]].next[outIndex[end]] === port && onWire(chunks[outChunk[end]], outIndex[end]) <= upTo) end++;
       sink.counters.tx += end - k;
       if (sink.fabric) fabric.countUncarried(end - k);
       const w = bulk.add(run.ctx.name, sink.port, chunks, outChunk, outIndex, k, end);

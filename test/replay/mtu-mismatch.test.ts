@@ -12,9 +12,10 @@
  * In both, the 1400-byte datagram (inner 1428, outer 1478) and the reply pass.
  * Sizes are hand-derived: inner IP = payload + 8 + 20, outer = inner + 14 + 8 + 8 + 20.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 
@@ -110,6 +111,12 @@ describe('replay: mtu-mismatch', () => {
     expect(dropsOf(alone)).toEqual([['underlay_mtu_exceeded', 1, '1500-net/vm1.pcap', 1]]);
     expect(report.ports.find((p) => p.host === 'compute1' && p.port === 'p0')?.tx).toBe(3);
     expect(alone.fabric).toMatchObject({ mtuDrops: 1, unrouted: 2, carried: 0 });
+    // the same capture cut to 200 bytes (editcap -s 200): the link judges the frame by its length on the wire
+    const short = join(dirname(topology), 'vm1-200.pcap');
+    execFileSync('editcap', ['-s', '200', inputsOf('1500-net')[0].file, short], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cut = (await replayFresh(topology, [{ ...inputsOf('1500-net')[0], file: short }])).report;
+    expect(cut.drops.map((d) => [d.reason, d.count, d.example.index])).toEqual([['underlay_mtu_exceeded', 1, 1]]);
+    expect(cut.underlay).toMatchObject({ mtuDrops: 1, unrouted: 2, carried: 0 });
   });
 
   it('the same on a Linux kernel datapath: vm1 gets ICMP "fragmentation needed" (MTU 1450) from vm3\'s address, then its fitting datagram passes', () => {
